@@ -1,0 +1,115 @@
+/**
+ * The guest agent: runs as root inside the VM under the host's node (the host root is shared read-only).
+ * Talks JSON lines over the virtio-serial port `lab.agent`; runs scenarios and streams their samples.
+ */
+import { openSync, readdirSync, readFileSync, writeSync, createReadStream } from 'node:fs';
+import { cpus, release, totalmem, uptime } from 'node:os';
+import { join } from 'node:path';
+import { AGENT_PORT_NAME, Features, HostMessage, LineSplitter, type GuestMessage } from './protocol.js';
+import { makeContext } from './context.js';
+import { execCommand } from './exec.js';
+
+function cmdlineArg(name: string): string | undefined {
+  const words = readFileSync('/proc/cmdline', 'utf8').trim().split(/\s+/);
+  return words.find((w) => w.startsWith(`${name}=`))?.slice(name.length + 1);
+}
+
+function findPort(): string {
+  for (const p of readdirSync('/sys/class/virtio-ports')) {
+    if (readFileSync(`/sys/class/virtio-ports/${p}/name`, 'utf8').trim() === AGENT_PORT_NAME) return `/dev/${p}`;
+  }
+  throw new Error(`virtio-serial port ${AGENT_PORT_NAME} not found`);
+}
+
+const buildDir = cmdlineArg('lab.build') ?? '';
+const port = findPort();
+const fd = openSync(port, 'r+');
+
+function send(msg: GuestMessage): void {
+  const line = Buffer.from(JSON.stringify(msg) + '\n');
+  let off = 0;
+  while (off < line.length) {
+    try {
+      off += writeSync(fd, line, off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+    }
+  }
+}
+
+async function probeFeatures(): Promise<{ features: Features | null; error?: string }> {
+  const r = await execCommand([join(buildDir, 'bin', 'probe')], 20000);
+  if (r.code !== 0) return { features: null, error: `feature probe failed (${r.code}): ${r.stderr.trim()}` };
+  const parsed = Features.safeParse(JSON.parse(r.stdout));
+  return parsed.success ? { features: parsed.data } : { features: null, error: 'feature probe printed an unexpected shape' };
+}
+
+async function main(): Promise<void> {
+  const probe = await probeFeatures();
+  const meminfo = /MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'));
+  send({
+    type: 'hello', release: release(), uptimeS: uptime(), vcpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryKb: meminfo ? Number(meminfo[1]) : Math.round(totalmem() / 1024), features: probe.features, featureError: probe.error,
+  });
+
+  const split = new LineSplitter();
+  // serialise requests: a scenario owns the guest while it runs
+  let queue = Promise.resolve();
+  const input = createReadStream('', { fd, autoClose: false, encoding: 'utf8' });
+  input.on('data', (chunk) => {
+    for (const line of split.push(chunk as string)) {
+      queue = queue.then(() => handle(line, probe.features));
+    }
+  });
+}
+
+async function handle(line: string, features: Features | null): Promise<void> {
+  let msg: HostMessage;
+  try {
+    msg = HostMessage.parse(JSON.parse(line));
+  } catch (e) {
+    const id = (() => { try { return Number(JSON.parse(line).id) || 0; } catch { return 0; } })();
+    send({ id, type: 'error', message: `agent: malformed request: ${(e as Error).message.split('\n')[0]}` });
+    return;
+  }
+  const id = msg.id;
+  try {
+    switch (msg.op) {
+      case 'probe':
+        send({ id, type: 'result', data: (await probeFeatures()) });
+        break;
+      case 'exec':
+        send({ id, type: 'result', data: await execCommand(msg.argv, msg.timeoutMs ?? 60000) });
+        break;
+      case 'run': {
+        const { scenarioById } = await import('../../scenarios/index.js');
+        const { ScenarioSkip } = await import('../../scenarios/define.js');
+        const scenario = scenarioById(msg.scenario);
+        if (!scenario) throw new Error(`agent: unknown scenario ${msg.scenario}`);
+        const ctx = makeContext({ id, quick: msg.quick, buildDir, features, send });
+        try {
+          await scenario.run(ctx, msg.params);
+        } catch (e) {
+          if (e instanceof ScenarioSkip) {
+            send({ id, type: 'error', message: e.message, skipped: true });
+            return;
+          }
+          throw e;
+        }
+        send({ id, type: 'result' });
+        break;
+      }
+      case 'shutdown':
+        send({ id, type: 'result' });
+        process.exit(0);
+    }
+  } catch (e) {
+    send({ id, type: 'error', message: (e as Error).message || String(e) });
+  }
+}
+
+main().catch((e) => {
+  try { send({ id: 0, type: 'error', message: `agent failed to start: ${(e as Error).message}` }); } catch { /* port gone */ }
+  process.stderr.write(`agent: ${(e as Error).stack}\n`);
+  process.exit(1);
+});

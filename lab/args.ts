@@ -1,0 +1,77 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from './errors.js';
+
+export type Command =
+  | { cmd: 'run'; kernel: string; scenario?: string; suite?: string; quick: boolean; out: string; accel: 'auto' | 'kvm' | 'tcg'; cpus: number; memoryMb: number; json: boolean; verbose: boolean }
+  | { cmd: 'kernels'; json: boolean }
+  | { cmd: 'scenarios'; json: boolean }
+  | { cmd: 'reproduce'; runDir: string; out: string; accel: 'auto' | 'kvm' | 'tcg' }
+  | { cmd: 'compare'; a: string; b: string; threshold: number; json: boolean }
+  | { cmd: 'help' };
+
+const OPTIONS = {
+  kernel: { type: 'string' }, scenario: { type: 'string' }, suite: { type: 'string' }, quick: { type: 'boolean' },
+  full: { type: 'boolean' }, out: { type: 'string' }, accel: { type: 'string' }, cpus: { type: 'string' }, memory: { type: 'string' },
+  json: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, threshold: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const USAGE = `usage: npm run lab -- [--kernel LINE[,LINE...]|all] [--scenario ID[,ID...] | --suite NAME] [--quick|--full]
+                      [--out DIR] [--accel auto|kvm|tcg] [--cpus N] [--memory SIZE] [--json] [--verbose]
+       npm run lab -- kernels | scenarios | reproduce RUN_DIR | compare RUN_DIR RUN_DIR [--threshold PCT]
+With no arguments: the default suite in quick mode on the default kernel.`;
+
+/** Memory sizes like 2G, 1536M, 2048 (MiB). */
+export function parseMemory(s: string): number {
+  const m = /^(\d+)([MG]i?B?)?$/i.exec(s.trim());
+  if (!m) throw new UsageError(`--memory '${s}' is not a size; use e.g. 2G or 1536M`);
+  const n = Number(m[1]) * (m[2] && /^g/i.test(m[2]) ? 1024 : 1);
+  if (n < 256) throw new UsageError(`--memory must be at least 256M, got ${s}`);
+  return n;
+}
+
+export function parseCommand(argv: string[], defaults: { kernel: string; suite: string }): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0].replace(/\. To specify a positional.*$/, '');
+    throw new UsageError(`${msg}; valid flags: ${Object.keys(OPTIONS).map((k) => `--${k}`).join(' ')}`);
+  }
+  const { values: v, positionals: pos } = parsed;
+  if (v.help) return { cmd: 'help' };
+  const accel = (v.accel ?? 'auto') as string;
+  if (!['auto', 'kvm', 'tcg'].includes(accel)) throw new UsageError(`--accel '${accel}' is not valid; use auto, kvm or tcg`);
+  const sub = pos[0];
+  switch (sub) {
+    case undefined:
+    case 'run': {
+      if (pos.length > (sub ? 1 : 0)) throw new UsageError(`unexpected argument '${pos[sub ? 1 : 0]}'; commands: run, kernels, scenarios, reproduce, compare`);
+      if (v.scenario && v.suite) throw new UsageError('give --scenario or --suite, not both');
+      if (v.quick && v.full) throw new UsageError('give --quick or --full, not both');
+      const cpus = v.cpus === undefined ? 2 : Number(v.cpus);
+      if (!Number.isInteger(cpus) || cpus < 1 || cpus > 64) throw new UsageError(`--cpus '${v.cpus}' must be an integer 1..64`);
+      const noSelection = !v.scenario && !v.suite;
+      return {
+        cmd: 'run', kernel: v.kernel ?? defaults.kernel, scenario: v.scenario, suite: v.suite ?? (v.scenario ? undefined : defaults.suite),
+        // `npm run lab` alone is the quick smoke run; an explicit selection runs full durations unless --quick
+        quick: v.quick ?? (v.full ? false : noSelection),
+        out: v.out ?? 'results', accel: accel as 'auto', cpus, memoryMb: v.memory ? parseMemory(v.memory) : 2048,
+        json: !!v.json, verbose: !!v.verbose,
+      };
+    }
+    case 'kernels':
+    case 'scenarios':
+      return { cmd: sub, json: !!v.json };
+    case 'reproduce':
+      if (pos.length !== 2) throw new UsageError('usage: npm run lab -- reproduce RUN_DIR');
+      return { cmd: 'reproduce', runDir: pos[1], out: v.out ?? 'results', accel: accel as 'auto' };
+    case 'compare': {
+      if (pos.length !== 3) throw new UsageError('usage: npm run lab -- compare RUN_DIR RUN_DIR [--threshold PCT]');
+      const threshold = v.threshold === undefined ? 5 : Number(v.threshold);
+      if (!Number.isFinite(threshold) || threshold < 0) throw new UsageError(`--threshold '${v.threshold}' must be a percentage`);
+      return { cmd: 'compare', a: pos[1], b: pos[2], threshold, json: !!v.json };
+    }
+    default:
+      throw new UsageError(`unknown command '${sub}'; commands: run, kernels, scenarios, reproduce, compare`);
+  }
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+import { parseCommand, USAGE } from './args.js';
+import { UsageError, LabError, errorMessage } from './errors.js';
+import { loadCatalog } from './catalog.js';
+import { runLab } from './run.js';
+import { listKernels, listScenarios } from './listing.js';
+import { compareRuns, reproduceRun } from './compare.js';
+import { killAll } from './children.js';
+
+async function main(argv: string[]): Promise<number> {
+  const catalog = loadCatalog();
+  const { DEFAULT_SUITE } = await import('../scenarios/index.js');
+  const c = parseCommand(argv, { kernel: catalog.default, suite: DEFAULT_SUITE });
+  switch (c.cmd) {
+    case 'help':
+      process.stdout.write(USAGE + '\n');
+      return 0;
+    case 'kernels':
+      process.stdout.write(await listKernels(c.json));
+      return 0;
+    case 'scenarios':
+      process.stdout.write(listScenarios(c.json));
+      return 0;
+    case 'run': {
+      const r = await runLab({ ...c, argv });
+      if (c.json) process.stdout.write(JSON.stringify({ runDir: r.runDir, exitStatus: r.exitStatus }) + '\n');
+      process.stdout.write(r.runDir + '\n');
+      return r.exitStatus;
+    }
+    case 'reproduce': {
+      const r = await reproduceRun(c.runDir, c.out, c.accel, argv);
+      process.stdout.write(r.runDir + '\n');
+      return r.exitStatus;
+    }
+    case 'compare': {
+      const r = await compareRuns(c.a, c.b, c.threshold);
+      process.stdout.write(c.json ? JSON.stringify(r, null, 2) + '\n' : r.text);
+      return r.regressions > 0 ? 1 : 0;
+    }
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e) => {
+    killAll();
+    const runDir = (e as { runDir?: string }).runDir;
+    if (e instanceof UsageError) {
+      process.stderr.write(`bpf-lab: ${e.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`bpf-lab: error: ${errorMessage(e)}${runDir ? ` (partial results in ${runDir})` : ''}\n`);
+      if (!(e instanceof LabError) && process.env.LAB_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,25 @@
+import type { PinnedPackage } from './catalog.js';
+import type { Toolchain } from './build.js';
+import type { AccelVerdict } from './accel.js';
+
+/** Everything needed to understand and re-run a run. Written as manifest.json. */
+export interface Manifest {
+  runId: string;
+  runDirName: string;
+  command: string;
+  argv: string[];
+  startedAt: string;
+  finishedAt?: string;
+  options: { kernels: string[]; scenarios: string[]; quick: boolean; cpus: number; memoryMb: number; accel: string };
+  git: string;
+  host: { cpuModel: string; qemu: string; virtiofsd: string; node: string; user: string };
+  accel: AccelVerdict;
+  vm: { cpus: number; memoryMb: number; kernelCmdline: string };
+  toolchain: Toolchain;
+  build: { key: string; btfFrom: string; objects: Record<string, string> };
+  kernels: { line: string; release: string; packages: PinnedPackage[]; unameR?: string; bootMs?: number; image: string; initramfs?: string; features?: unknown }[];
+  scenarios: { id: string; params: Record<string, unknown>[] }[];
+  timings: { phases: Record<string, number> };
+  warnings: string[];
+  exitStatus?: number;
+}

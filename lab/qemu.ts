@@ -1,0 +1,51 @@
+import { AGENT_PORT_NAME } from './agent/protocol.js';
+
+export type Accel = 'kvm' | 'tcg';
+
+export interface QemuConfig {
+  accel: Accel;
+  cpus: number;
+  memoryMb: number;
+  kernel: string;
+  initrd: string;
+  append: string;
+  /** vhost-user socket of virtiofsd; omitted for the accelerator probe */
+  fsSocket?: string;
+  /** unix socket the host listens on; QEMU connects to it as the agent's virtio-serial backend */
+  agentSocket?: string;
+  /** extra guest NICs joined on a QEMU-internal hub (no host network) */
+  hubNics?: number;
+}
+
+/** QEMU's command line for one guest. Pure: tests check it without starting anything. */
+export function qemuArgs(c: QemuConfig): string[] {
+  const mem = `${c.memoryMb}M`;
+  const args = [
+    '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
+    ...(c.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,thread=multi', '-cpu', 'max']),
+    '-smp', String(c.cpus),
+    '-m', mem,
+    '-serial', 'stdio',
+    '-kernel', c.kernel,
+    '-initrd', c.initrd,
+    '-append', c.append,
+  ];
+  if (c.fsSocket) {
+    // vhost-user needs guest RAM shared with the daemon
+    args.push('-object', `memory-backend-memfd,id=mem,size=${mem},share=on`, '-numa', 'node,memdev=mem',
+      '-chardev', `socket,id=fs,path=${c.fsSocket}`, '-device', 'vhost-user-fs-pci,chardev=fs,tag=hostroot');
+  }
+  if (c.agentSocket) {
+    args.push('-device', 'virtio-serial-pci', '-chardev', `socket,id=agent,path=${c.agentSocket}`,
+      '-device', `virtserialport,chardev=agent,name=${AGENT_PORT_NAME}`);
+  }
+  for (let i = 0; i < (c.hubNics ?? 0); i++) {
+    args.push('-netdev', `hubport,id=hn${i},hubid=0`, '-device', `virtio-net-pci,netdev=hn${i}`);
+  }
+  return args;
+}
+
+export function kernelCommandLine(extra: Record<string, string>): string {
+  const base = ['console=ttyS0', 'panic=-1', 'oops=panic', 'quiet', 'loglevel=4', 'rdinit=/init', 'i8042.noaux', 'i8042.nokbd', 'i8042.nopnp'];
+  return [...base, ...Object.entries(extra).map(([k, v]) => `${k}=${v}`)].join(' ');
+}

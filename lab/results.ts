@@ -1,0 +1,85 @@
+import Papa from 'papaparse';
+import type { Params } from './agent/protocol.js';
+import { summarize, NOISY_CV, type Summary } from './stats.js';
+import type { Reference } from '../scenarios/define.js';
+
+/** One tidy row of results.csv: one sample. */
+export interface ResultRow {
+  run_id: string; kernel: string; kernel_release: string; accel: string; vcpus: number;
+  scenario: string; variant: string; params: string; repetition: number; metric: string; unit: string; value: number;
+}
+
+/** The outcome of one (kernel, scenario, params) run. */
+export interface RunOutcome {
+  kernel: string; scenario: string; params: string; status: 'ok' | 'skipped' | 'failed'; note: string; wallMs: number;
+}
+
+export interface SummaryRow {
+  kernel: string; kernel_release: string; accel: string; scenario: string; variant: string; params: string; metric: string; unit: string;
+  n: number; median: number; mean: number; stddev: number; cv: number; p50: number; p95: number; p99: number; p999: number;
+  ci95_low: number; ci95_high: number; noisy: boolean;
+  reference: number | ''; reference_source: string; ratio_to_reference: number | '';
+  status: string; note: string;
+}
+
+/** "k=v;k=v" in the scenario's key order: stable, readable and easy to split again. */
+export function formatParams(p: Params): string {
+  return Object.entries(p).map(([k, v]) => `${k}=${v}`).join(';');
+}
+
+export function parseParams(s: string): Record<string, string> {
+  if (!s) return {};
+  return Object.fromEntries(s.split(';').map((kv) => { const i = kv.indexOf('='); return [kv.slice(0, i), kv.slice(i + 1)]; }));
+}
+
+export function matchReference(refs: Reference[], variant: string, metric: string, params: string): Reference | undefined {
+  const p = parseParams(params);
+  return refs.find((r) => r.metric === metric && r.variant === variant &&
+    Object.entries(r.params ?? {}).every(([k, v]) => p[k] === String(v)));
+}
+
+/** Group samples and compute the summary rows; skipped/failed runs get a row with their reason. */
+export function summarizeRows(rows: ResultRow[], outcomes: RunOutcome[], refsFor: (scenario: string) => Reference[]): SummaryRow[] {
+  const groups = new Map<string, ResultRow[]>();
+  for (const r of rows) {
+    const k = [r.kernel, r.scenario, r.variant, r.params, r.metric].join('\u0000');
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k)!.push(r);
+  }
+  const out: SummaryRow[] = [];
+  for (const g of groups.values()) {
+    const f = g[0];
+    const s: Summary = summarize(g.map((r) => r.value));
+    const ref = matchReference(refsFor(f.scenario), f.variant, f.metric, f.params);
+    const outcome = outcomes.find((o) => o.kernel === f.kernel && o.scenario === f.scenario && o.params === f.params);
+    out.push({
+      kernel: f.kernel, kernel_release: f.kernel_release, accel: f.accel, scenario: f.scenario, variant: f.variant, params: f.params,
+      metric: f.metric, unit: f.unit, n: s.n, median: s.median, mean: s.mean, stddev: s.stddev, cv: s.cv,
+      p50: s.p50, p95: s.p95, p99: s.p99, p999: s.p999, ci95_low: s.ci95Low, ci95_high: s.ci95High, noisy: s.n > 1 && s.cv > NOISY_CV,
+      reference: ref ? ref.value : '', reference_source: ref ? ref.source : '', ratio_to_reference: ref ? s.mean / ref.value : '',
+      status: outcome?.status ?? 'ok', note: outcome?.note ?? '',
+    });
+  }
+  for (const o of outcomes.filter((x) => x.status !== 'ok')) {
+    if (out.some((r) => r.kernel === o.kernel && r.scenario === o.scenario && r.params === o.params)) continue;
+    out.push({
+      kernel: o.kernel, kernel_release: '', accel: '', scenario: o.scenario, variant: '', params: o.params, metric: '', unit: '',
+      n: 0, median: NaN, mean: NaN, stddev: NaN, cv: NaN, p50: NaN, p95: NaN, p99: NaN, p999: NaN, ci95_low: NaN, ci95_high: NaN,
+      noisy: false, reference: '', reference_source: '', ratio_to_reference: '', status: o.status, note: o.note,
+    });
+  }
+  return out;
+}
+
+const num = (v: unknown) => (typeof v === 'number' ? (Number.isFinite(v) ? Number(v.toPrecision(8)) : '') : v);
+
+export function toCsv<T extends object>(rows: T[], columns: (keyof T & string)[]): string {
+  return Papa.unparse({ fields: columns, data: rows.map((r) => columns.map((c) => num(r[c]))) }, { newline: '\n' }) + '\n';
+}
+
+export function fromCsv(text: string): Record<string, string>[] {
+  return Papa.parse<Record<string, string>>(text.trim(), { header: true, skipEmptyLines: true }).data;
+}
+
+export const RESULT_COLUMNS: (keyof ResultRow)[] = ['run_id', 'kernel', 'kernel_release', 'accel', 'vcpus', 'scenario', 'variant', 'params', 'repetition', 'metric', 'unit', 'value'];
+export const SUMMARY_COLUMNS: (keyof SummaryRow)[] = ['kernel', 'kernel_release', 'accel', 'scenario', 'variant', 'params', 'metric', 'unit', 'n', 'median', 'mean', 'stddev', 'cv', 'p50', 'p95', 'p99', 'p999', 'ci95_low', 'ci95_high', 'noisy', 'reference', 'reference_source', 'ratio_to_reference', 'status', 'note'];
