@@ -1,0 +1,170 @@
+/* Attach-type overhead driver (the shape of the kernel bench tool's trig-* benchmarks, syscall-driven version).
+ * Producer threads loop on getpgid(); for each variant in --variants, one program (or none, for "baseline") is
+ * attached while the producers run. Per interval: syscalls_per_s, ns_per_call and, against the baseline measured
+ * earlier in the same run, overhead_ns, overhead_pct and ratio_to_baseline. Per variant totals: calls_made (getpgid
+ * calls while the program was attached, warm-up included) and records_counted (the program's counter).
+ * Variants: baseline kprobe kretprobe fentry fexit tracepoint raw_tracepoint.
+ * Options: --variants a,b,c --producers N --warmup S --duration S --interval-ms MS [--func NAME] */
+#include "common.h"
+#include <sys/syscall.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include "trigger.skel.h"
+
+#define MAX_PRODUCERS 64
+static struct padded_counter calls[MAX_PRODUCERS];
+static volatile int stop_producers;
+
+static void *producer(void *arg)
+{
+	long idx = (long)arg;
+	pin_cpu(idx);
+	while (!stop_producers) {
+		syscall(__NR_getpgid);
+		calls[idx].v++;
+	}
+	return NULL;
+}
+
+static unsigned long long sum_calls(int n)
+{
+	unsigned long long s = 0;
+	for (int i = 0; i < n; i++) s += calls[i].v;
+	return s;
+}
+
+/* the getpgid syscall function as the kernel names it (x86_64 syscall wrappers since 4.17) */
+static const char *resolve_func(void)
+{
+	static char found[256];
+	const char *cands[] = { "__x64_sys_getpgid", "__se_sys_getpgid", "__do_sys_getpgid", "sys_getpgid" };
+	FILE *f = fopen("/proc/kallsyms", "r");
+	if (!f) return cands[0];
+	char line[512];
+	int best = 99;
+	while (fgets(line, sizeof(line), f)) {
+		char sym[256], type;
+		unsigned long long addr;
+		if (sscanf(line, "%llx %c %255s", &addr, &type, sym) != 3) continue;
+		for (int i = 0; i < 4 && i < best; i++)
+			if (strcmp(sym, cands[i]) == 0) { best = i; snprintf(found, sizeof(found), "%s", sym); }
+	}
+	fclose(f);
+	return best < 99 ? found : cands[0];
+}
+
+static const char *VARIANTS[] = { "kprobe", "kretprobe", "fentry", "fexit", "tracepoint", "raw_tracepoint" };
+
+static struct bpf_program *prog_for(struct trigger_bpf *s, int slot)
+{
+	struct bpf_program *p[] = { s->progs.on_kprobe, s->progs.on_kretprobe, s->progs.on_fentry, s->progs.on_fexit,
+				    s->progs.on_tp, s->progs.on_raw_tp };
+	return p[slot];
+}
+
+static int slot_of(const char *v)
+{
+	for (int i = 0; i < 6; i++) if (strcmp(v, VARIANTS[i]) == 0) return i;
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	opts_init(argc, argv);
+	lab_bpf_init();
+	long producers = opt_long("producers", 1), interval_ms = opt_long("interval-ms", 1000);
+	double warmup = opt_double("warmup", 1), duration = opt_double("duration", 5);
+	char variants[256];
+	snprintf(variants, sizeof(variants), "%s", opt_str("variants", "baseline,kprobe"));
+	const char *func = opt_str("func", NULL);
+	if (!func) func = resolve_func();
+	if (producers < 1 || producers > MAX_PRODUCERS) { fprintf(stderr, "--producers must be 1..%d\n", MAX_PRODUCERS); return 2; }
+
+	char *list[16];
+	int nv = 0;
+	for (char *tok = strtok(variants, ","); tok && nv < 16; tok = strtok(NULL, ",")) {
+		if (strcmp(tok, "baseline") && slot_of(tok) < 0) { fprintf(stderr, "unknown variant %s\n", tok); return 2; }
+		list[nv++] = tok;
+	}
+
+	struct trigger_bpf *skel = trigger_bpf__open();
+	if (!skel) die("open trigger.bpf.o", errno);
+	skel->rodata->target_tgid = getpid();
+	bool wanted[6] = {};
+	for (int i = 0; i < nv; i++) if (slot_of(list[i]) >= 0) wanted[slot_of(list[i])] = true;
+	for (int i = 0; i < 6; i++) bpf_program__set_autoload(prog_for(skel, i), wanted[i]);
+	if (wanted[2]) bpf_program__set_attach_target(skel->progs.on_fentry, 0, func);
+	if (wanted[3]) bpf_program__set_attach_target(skel->progs.on_fexit, 0, func);
+	int err = trigger_bpf__load(skel);
+	if (err && (wanted[2] || wanted[3])) {
+		/* tracing programs need BTF and trampolines: drop fentry/fexit and report them as skipped */
+		emit_log("loading fentry/fexit on %s failed (%s): those variants are skipped", func, strerror(-err));
+		trigger_bpf__destroy(skel);
+		skel = trigger_bpf__open();
+		if (!skel) die("open trigger.bpf.o", errno);
+		skel->rodata->target_tgid = getpid();
+		wanted[2] = wanted[3] = false;
+		for (int i = 0; i < 6; i++) bpf_program__set_autoload(prog_for(skel, i), wanted[i]);
+		err = trigger_bpf__load(skel);
+	}
+	if (err) die("load trigger.bpf.o", err);
+	emit_log("syscall function: %s", func);
+
+	double base_rate = 0; /* mean syscalls/s of the baseline variant */
+	pthread_t prod[MAX_PRODUCERS];
+	for (int v = 0; v < nv; v++) {
+		const char *name = list[v];
+		int slot = slot_of(name);
+		if (slot >= 0 && !wanted[slot]) continue;
+		struct bpf_link *link = NULL;
+		if (slot >= 0) {
+			struct bpf_program *p = prog_for(skel, slot);
+			__u64 zero = 0;
+			__u32 k = slot;
+			bpf_map_update_elem(bpf_map__fd(skel->maps.counters), &k, &zero, BPF_ANY);
+			if (slot == 0 || slot == 1) link = bpf_program__attach_kprobe(p, slot == 1, func);
+			else link = bpf_program__attach(p);
+			if (!link) {
+				char what[512];
+				snprintf(what, sizeof(what), "attach %s (%s)", name, func);
+				die(what, errno);
+			}
+		}
+		memset(calls, 0, sizeof(calls));
+		stop_producers = 0;
+		for (long i = 0; i < producers; i++) pthread_create(&prod[i], NULL, producer, (void *)i);
+
+		sleep_ns((unsigned long long)(warmup * 1e9));
+		int samples = (int)(duration * 1000 / interval_ms);
+		if (samples < 1) samples = 1;
+		unsigned long long t0 = now_ns(), c0 = sum_calls(producers);
+		double rate_sum = 0;
+		for (int rep = 0; rep < samples; rep++) {
+			sleep_ns(interval_ms * 1000000ULL);
+			unsigned long long t1 = now_ns(), c1 = sum_calls(producers);
+			double rate = (c1 - c0) / ((t1 - t0) / 1e9);
+			double ns = rate > 0 ? producers * 1e9 / rate : 0;
+			rate_sum += rate;
+			emit_sample(name, "syscalls_per_s", "calls/s", rate, rep);
+			emit_sample(name, "ns_per_call", "ns", ns, rep);
+			if (base_rate > 0) {
+				double base_ns = producers * 1e9 / base_rate;
+				emit_sample(name, "overhead_ns", "ns", ns - base_ns, rep);
+				emit_sample(name, "overhead_pct", "%", (ns - base_ns) / base_ns * 100, rep);
+				emit_sample(name, "ratio_to_baseline", "ratio", rate / base_rate, rep);
+			}
+			t0 = t1; c0 = c1;
+		}
+		stop_producers = 1;
+		for (long i = 0; i < producers; i++) pthread_join(prod[i], NULL);
+		if (link) bpf_link__destroy(link);
+		if (slot < 0) { base_rate = rate_sum / samples; continue; }
+		__u64 counted = 0;
+		__u32 k = slot;
+		bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters), &k, &counted);
+		emit_sample(name, "calls_made", "calls", sum_calls(producers), 0);
+		emit_sample(name, "records_counted", "calls", counted, 0);
+	}
+	trigger_bpf__destroy(skel);
+	return 0;
+}

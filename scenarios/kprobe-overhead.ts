@@ -1,0 +1,48 @@
+import { defineScenario, durations, type ScenarioContext } from './define.js';
+import type { Params } from '../lab/agent/protocol.js';
+
+const TRIG = 'Andrii Nakryiko, "[PATCH bpf-next 3/3] selftest/bpf: add BPF triggering benchmark", bpf list 2020-05-08 (selftests/bpf/benchs/bench_trigger.c)';
+const TRIG_SETUP = 'Xeon E5-2680 v4 @ 2.4 GHz, bare metal, `bench -w2 -d5 -a trig-*`, producer loops on getpgid(), program increments a counter; ratio = variant M/s ÷ trig-base M/s (base 9.200 M/s)';
+
+/** Shared by kprobe-overhead and tracepoint-overhead: one driver (bpf/drivers/trigger.c) attaching one program at a time. */
+export async function runTrigger(ctx: ScenarioContext, p: Params, variants: string[]): Promise<void> {
+  const d = durations(ctx.quick);
+  await ctx.runDriver('trigger', [
+    '--variants', variants.join(','), '--producers', p.producers as number,
+    '--warmup', d.warmup, '--duration', d.duration, '--interval-ms', d.intervalMs,
+  ]);
+}
+
+export const TRIGGER_METRICS = {
+  syscalls_per_s: 'calls/s', ns_per_call: 'ns', overhead_ns: 'ns', overhead_pct: '%', ratio_to_baseline: 'ratio',
+  calls_made: 'calls', records_counted: 'calls',
+};
+
+export function triggerReference(variant: string, value: number, bench: string) {
+  return { metric: 'ratio_to_baseline', variant, params: { producers: 1 }, value, unit: 'ratio', source: TRIG, setup: `${TRIG_SETUP}; ${bench}` };
+}
+
+export default defineScenario({
+  id: 'kprobe-overhead',
+  title: 'kprobe / kretprobe / fentry / fexit: ns added per getpgid() call',
+  description:
+    'Native producer threads loop on getpgid(); one program at a time (kprobe, kretprobe, fentry, fexit on the getpgid syscall ' +
+    'function resolved from /proc/kallsyms, e.g. __x64_sys_getpgid) counts the calls of the producer process into an array map. ' +
+    'The baseline variant runs the same loop with nothing attached, first, in the same driver run; overhead_ns = ns_per_call − ' +
+    'baseline ns_per_call. fentry/fexit run only where the kernel supports tracing programs. calls_made must equal records_counted.',
+  requires: { kernel: '5.5', programs: ['kprobe'] },
+  params: { producers: [1, 2] },
+  quickParams: { producers: [1] },
+  metrics: TRIGGER_METRICS,
+  baseline: 'baseline',
+  estimateS: (_p, quick) => { const d = durations(quick); return 5 * (d.warmup + d.duration) + 5; },
+  async run(ctx, p) {
+    const tracing = ctx.features?.programs.tracing !== false;
+    if (!tracing) ctx.log('kernel lacks tracing programs: fentry/fexit variants skipped');
+    await runTrigger(ctx, p, ['baseline', 'kprobe', 'kretprobe', ...(tracing ? ['fentry', 'fexit'] : [])]);
+  },
+  references: [
+    triggerReference('kprobe', 0.699, 'trig-kprobe 6.431 M/s'),
+    triggerReference('fentry', 0.973, 'trig-fentry 8.955 M/s'),
+  ],
+});
