@@ -1,16 +1,17 @@
 import type { ScenarioDefinition } from './define.js';
 import ringbufThroughput from './ringbuf-throughput.js';
+import perfbufThroughput from './perfbuf-throughput.js';
 import kprobeOverhead from './kprobe-overhead.js';
 import tracepointOverhead from './tracepoint-overhead.js';
 import { netScenarios, NET_SUITE } from './net.js';
 
 /** Every scenario the lab knows, by id. */
-export const scenarios: ScenarioDefinition[] = [ringbufThroughput, kprobeOverhead, tracepointOverhead];
+export const scenarios: ScenarioDefinition[] = [ringbufThroughput, perfbufThroughput, kprobeOverhead, tracepointOverhead];
 scenarios.push(...netScenarios);
 
 /** Named suites: lists of scenario ids. */
 export const suites: Record<string, string[]> = {
-  phase1: ['ringbuf-throughput', 'kprobe-overhead', 'tracepoint-overhead'],
+  phase1: ['ringbuf-throughput', 'perfbuf-throughput', 'kprobe-overhead', 'tracepoint-overhead'],
   net: NET_SUITE,
 };
 

@@ -10,6 +10,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include "trigger.skel.h"
+#include "syscall_func.h"
 
 #define MAX_PRODUCERS 64
 static struct padded_counter calls[MAX_PRODUCERS];
@@ -31,26 +32,6 @@ static unsigned long long sum_calls(int n)
 	unsigned long long s = 0;
 	for (int i = 0; i < n; i++) s += calls[i].v;
 	return s;
-}
-
-/* the getpgid syscall function as the kernel names it (x86_64 syscall wrappers since 4.17) */
-static const char *resolve_func(void)
-{
-	static char found[256];
-	const char *cands[] = { "__x64_sys_getpgid", "__se_sys_getpgid", "__do_sys_getpgid", "sys_getpgid" };
-	FILE *f = fopen("/proc/kallsyms", "r");
-	if (!f) return cands[0];
-	char line[512];
-	int best = 99;
-	while (fgets(line, sizeof(line), f)) {
-		char sym[256], type;
-		unsigned long long addr;
-		if (sscanf(line, "%llx %c %255s", &addr, &type, sym) != 3) continue;
-		for (int i = 0; i < 4 && i < best; i++)
-			if (strcmp(sym, cands[i]) == 0) { best = i; snprintf(found, sizeof(found), "%s", sym); }
-	}
-	fclose(f);
-	return best < 99 ? found : cands[0];
 }
 
 static const char *VARIANTS[] = { "kprobe", "kretprobe", "fentry", "fexit", "tracepoint", "raw_tracepoint" };
@@ -77,7 +58,7 @@ int main(int argc, char **argv)
 	char variants[256];
 	snprintf(variants, sizeof(variants), "%s", opt_str("variants", "baseline,kprobe"));
 	const char *func = opt_str("func", NULL);
-	if (!func) func = resolve_func();
+	if (!func) func = syscall_func("getpgid");
 	if (producers < 1 || producers > MAX_PRODUCERS) { fprintf(stderr, "--producers must be 1..%d\n", MAX_PRODUCERS); return 2; }
 
 	char *list[16];

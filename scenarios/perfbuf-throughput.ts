@@ -1,0 +1,45 @@
+import { defineScenario, durations } from './define.js';
+
+const NAKRYIKO = 'Andrii Nakryiko, "bpf: add BPF ringbuf and perf buffer benchmarks", bpf list 2020-05-29 (selftests/bpf/benchs/bench_ringbufs.c)';
+const SETUP = 'Xeon E5-2680 v4 @ 2.4 GHz, bare metal, fentry on getpgid, batch 500 x 8 B records, perf buffer 128 pages/CPU';
+const REF = { recordSize: 8, batch: 500, producers: 1 };
+
+export default defineScenario({
+  id: 'perfbuf-throughput',
+  title: 'BPF perf buffer: events/s kernel → user',
+  description:
+    'A tracepoint program on sys_enter_getpgid writes `batch` records per call with bpf_perf_event_output into a ' +
+    'BPF_MAP_TYPE_PERF_EVENT_ARRAY (one 128-page buffer per CPU); native producer threads drive getpgid(), a native consumer ' +
+    'drains all CPUs with libbpf perf_buffer__poll. Sampled notification sets perf_event_attr sample_period = wakeup_events = 500. ' +
+    'drops_per_s counts the lost samples reported by PERF_RECORD_LOST; records_dropped is the program\'s own count of failed outputs. ' +
+    'The baseline variant runs the same producers with nothing attached.',
+  requires: { kernel: '4.4', maps: ['perf_event_array'], programs: ['tracepoint'], helpers: ['perf_event_output'] },
+  params: {
+    recordSize: [8, 64, 1024],
+    batch: [1, 500],
+    producers: [1, 2],
+    wakeup: ['every', 'sampled'],
+    placement: ['parallel', 'back-to-back'],
+  },
+  quickParams: { recordSize: [64], batch: [50], producers: [1], wakeup: ['every'], placement: ['parallel'] },
+  metrics: {
+    events_per_s: 'events/s', drops_per_s: 'events/s', mb_per_s: 'MB/s', syscalls_per_s: 'calls/s',
+    records_produced: 'records', records_consumed: 'records', records_dropped: 'records', records_lost_reported: 'records',
+  },
+  baseline: 'baseline',
+  estimateS: (_p, quick) => { const d = durations(quick); return 2 * (d.warmup + d.duration) + 5; },
+  async run(ctx, p) {
+    const d = durations(ctx.quick);
+    await ctx.runDriver('perfbuf', [
+      '--record-size', p.recordSize as number, '--batch', p.batch as number, '--producers', p.producers as number,
+      '--wakeup-every', p.wakeup === 'sampled' ? 500 : 0, '--placement', p.placement as string,
+      '--warmup', d.warmup, '--duration', d.duration, '--interval-ms', d.intervalMs,
+    ]);
+  },
+  references: [
+    { metric: 'events_per_s', variant: 'perfbuf', params: { ...REF, wakeup: 'every', placement: 'parallel' }, value: 0.931e6, unit: 'events/s', source: NAKRYIKO, setup: `${SETUP}; pb-libbpf, 1 producer, parallel` },
+    { metric: 'events_per_s', variant: 'perfbuf', params: { ...REF, wakeup: 'sampled', placement: 'parallel' }, value: 9.889e6, unit: 'events/s', source: NAKRYIKO, setup: `${SETUP}; pb-libbpf, parallel, sampled notification` },
+    { metric: 'events_per_s', variant: 'perfbuf', params: { ...REF, wakeup: 'every', placement: 'back-to-back' }, value: 1.601e6, unit: 'events/s', source: NAKRYIKO, setup: `${SETUP}; pb-libbpf, back-to-back` },
+    { metric: 'events_per_s', variant: 'perfbuf', params: { ...REF, wakeup: 'sampled', placement: 'back-to-back' }, value: 8.545e6, unit: 'events/s', source: NAKRYIKO, setup: `${SETUP}; pb-libbpf, back-to-back, sampled` },
+  ],
+});
