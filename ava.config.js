@@ -2,6 +2,6 @@
 export default {
   files: ['dist/test/**/*.test.js'],
   timeout: '10m',
-  concurrency: 2,
+  concurrency: 1,
   verbose: true,
 };

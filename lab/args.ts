@@ -7,6 +7,7 @@ export type Command =
   | { cmd: 'scenarios'; json: boolean }
   | { cmd: 'reproduce'; runDir: string; out: string; accel: 'auto' | 'kvm' | 'tcg' }
   | { cmd: 'compare'; a: string; b: string; threshold: number; json: boolean }
+  | { cmd: 'exec'; kernel: string; argv: string[]; accel: 'auto' | 'kvm' | 'tcg'; cpus: number; memoryMb: number; json: boolean; verbose: boolean }
   | { cmd: 'help' };
 
 const OPTIONS = {
@@ -17,6 +18,7 @@ const OPTIONS = {
 
 export const USAGE = `usage: npm run lab -- [--kernel LINE[,LINE...]|all] [--scenario ID[,ID...] | --suite NAME] [--quick|--full]
                       [--out DIR] [--accel auto|kvm|tcg] [--cpus N] [--memory SIZE] [--json] [--verbose]
+       npm run lab -- exec [--kernel LINE] -- COMMAND [ARG...]   (boot, run one command as guest root, power off)
        npm run lab -- kernels | scenarios | reproduce RUN_DIR | compare RUN_DIR RUN_DIR [--threshold PCT]
 With no arguments: the default suite in quick mode on the default kernel.`;
 
@@ -45,7 +47,7 @@ export function parseCommand(argv: string[], defaults: { kernel: string; suite: 
   switch (sub) {
     case undefined:
     case 'run': {
-      if (pos.length > (sub ? 1 : 0)) throw new UsageError(`unexpected argument '${pos[sub ? 1 : 0]}'; commands: run, kernels, scenarios, reproduce, compare`);
+      if (pos.length > (sub ? 1 : 0)) throw new UsageError(`unexpected argument '${pos[sub ? 1 : 0]}'; commands: run, exec, kernels, scenarios, reproduce, compare`);
       if (v.scenario && v.suite) throw new UsageError('give --scenario or --suite, not both');
       if (v.quick && v.full) throw new UsageError('give --quick or --full, not both');
       const cpus = v.cpus === undefined ? 2 : Number(v.cpus);
@@ -58,6 +60,12 @@ export function parseCommand(argv: string[], defaults: { kernel: string; suite: 
         out: v.out ?? 'results', accel: accel as 'auto', cpus, memoryMb: v.memory ? parseMemory(v.memory) : 2048,
         json: !!v.json, verbose: !!v.verbose,
       };
+    }
+    case 'exec': {
+      if (pos.length < 2) throw new UsageError('usage: npm run lab -- exec [--kernel LINE] -- COMMAND [ARG...]');
+      const cpus = v.cpus === undefined ? 2 : Number(v.cpus);
+      if (!Number.isInteger(cpus) || cpus < 1 || cpus > 64) throw new UsageError(`--cpus '${v.cpus}' must be an integer 1..64`);
+      return { cmd: 'exec', kernel: v.kernel ?? defaults.kernel, argv: pos.slice(1), accel: accel as 'auto', cpus, memoryMb: v.memory ? parseMemory(v.memory) : 2048, json: !!v.json, verbose: !!v.verbose };
     }
     case 'kernels':
     case 'scenarios':
@@ -72,6 +80,6 @@ export function parseCommand(argv: string[], defaults: { kernel: string; suite: 
       return { cmd: 'compare', a: pos[1], b: pos[2], threshold, json: !!v.json };
     }
     default:
-      throw new UsageError(`unknown command '${sub}'; commands: run, kernels, scenarios, reproduce, compare`);
+      throw new UsageError(`unknown command '${sub}'; commands: run, exec, kernels, scenarios, reproduce, compare`);
   }
 }

@@ -3,6 +3,7 @@ import { parseCommand, USAGE } from './args.js';
 import { UsageError, LabError, errorMessage } from './errors.js';
 import { loadCatalog } from './catalog.js';
 import { runLab } from './run.js';
+import { execInGuest } from './guest-exec.js';
 import { listKernels, listScenarios } from './listing.js';
 import { compareRuns, reproduceRun } from './compare.js';
 import { killAll } from './children.js';
@@ -26,6 +27,15 @@ async function main(argv: string[]): Promise<number> {
       if (c.json) process.stdout.write(JSON.stringify({ runDir: r.runDir, exitStatus: r.exitStatus }) + '\n');
       process.stdout.write(r.runDir + '\n');
       return r.exitStatus;
+    }
+    case 'exec': {
+      const r = await execInGuest(c);
+      if (c.json) process.stdout.write(JSON.stringify(r) + '\n');
+      else {
+        process.stdout.write(r.stdout);
+        process.stderr.write(r.stderr);
+      }
+      return r.code;
     }
     case 'reproduce': {
       const r = await reproduceRun(c.runDir, c.out, c.accel, argv);

@@ -3,11 +3,8 @@ import { join, resolve, basename } from 'node:path';
 import { cpus as hostCpus, userInfo } from 'node:os';
 import { loadCatalog, resolveKernels, type KernelEntry } from './catalog.js';
 import { ensurePrerequisites } from './prereqs.js';
-import { ensureKernel, type KernelArtifacts } from './kernel.js';
-import { ensureVirtiofsd } from './virtiofsd.js';
-import { ensureBuild } from './build.js';
-import { ensureInitramfs } from './initramfs.js';
-import { chooseAccel } from './accel.js';
+import { prepareHost, bootGuest } from './session.js';
+import type { AccelVerdict } from './accel.js';
 import { Vm, GuestError } from './vm.js';
 import { kernelCommandLine } from './qemu.js';
 import { run } from './exec.js';
@@ -106,41 +103,27 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
 
   let failed = false;
   try {
-    // fetch every kernel first (and the share daemon), so a bad pin fails before any VM time is spent
-    const artifacts = new Map<string, KernelArtifacts>();
-    const fsd = await ui.phase('fetch', `fetching pinned kernels (${kernels.map((k) => k.line).join(', ')}) and virtiofsd`, async () => {
-      for (const k of kernels) artifacts.set(k.line, await ensureKernel(k, (m) => ui.info(`  ${k.line}: ${m}`)));
-      return ensureVirtiofsd((m) => ui.info(`  virtiofsd: ${m}`));
-    });
-    manifest.host.virtiofsd = `virtiofsd ${fsd.version} (Debian, --readonly --sandbox=none)`;
-
-    // vmlinux.h comes from the default kernel's BTF, so builds do not depend on which kernels a run boots
-    const btfKernel = await ensureKernel(catalog.kernels.find((k) => k.line === catalog.default)!, (m) => ui.info(`  ${catalog.default}: ${m}`));
-    const btfFrom = btfKernel.vmlinux ?? '/sys/kernel/btf/vmlinux';
-    const build = await ui.phase('build', 'building BPF objects and native drivers', () => ensureBuild(btfFrom, (m) => ui.info(`  ${m}`)));
-    manifest.toolchain = build.toolchain;
-    manifest.build = { key: build.key, btfFrom: btfKernel.vmlinux ? `vmlinux of kernel ${catalog.default} (${btfKernel.entry.release})` : 'host /sys/kernel/btf/vmlinux', objects: build.objects };
+    const host = await prepareHost(kernels, ui);
+    manifest.host.virtiofsd = `virtiofsd ${host.virtiofsd.version} (Debian, --readonly --sandbox=none)`;
+    manifest.toolchain = host.build.toolchain;
+    manifest.build = { key: host.build.key, btfFrom: host.btfFrom, objects: host.build.objects };
+    let verdict: AccelVerdict | undefined;
 
     for (const k of kernels) {
-      const art = artifacts.get(k.line)!;
       const mk = manifest.kernels.find((x) => x.line === k.line)!;
-      const initrd = await ui.phase(`initramfs_${k.line}`, `${k.line}: initramfs`, () => ensureInitramfs(art.key, art.modulesDir));
-      const image = art.vmlinux && art.pvh ? art.vmlinux : art.vmlinuz;
-      mk.image = image === art.vmlinux ? 'vmlinux (uncompressed, PVH boot)' : 'bzImage';
-      mk.initramfs = basename(initrd.path);
-      if (manifest.accel.reason === 'not decided yet') {
-        manifest.accel = await chooseAccel(o.accel, image, initrd.path, manifest.host.qemu);
-        ui.info(`accelerator: ${manifest.accel.accel} (${manifest.accel.reason}${manifest.accel.cached ? ', remembered' : ''})`);
-        if (manifest.accel.accel === 'tcg') warnings.push('TCG: absolute numbers are not comparable to bare metal; compare ratios within the run.');
-      }
-      let vm: Vm | undefined;
+      let vm: Vm;
       try {
-        vm = await ui.phase(`boot_${k.line}`, `${k.line}: booting ${k.release} (${manifest.accel.accel}, ${o.cpus} vCPUs)`, () => Vm.start({
-          accel: manifest.accel.accel, cpus: o.cpus, memoryMb: o.memoryMb, kernelImage: image, initrd: initrd.path, virtiofsd: fsd,
-          node: process.execPath, agentScript: join(repoRoot, 'dist', 'lab', 'agent', 'main.js'), cwd: repoRoot, buildDir: build.dir,
+        const g = await bootGuest(host, k, {
+          accel: o.accel, cpus: o.cpus, memoryMb: o.memoryMb,
           consolePath: join(runDir, kernels.length > 1 ? `console-${k.line}.log` : 'console.log'),
-          bootTimeoutMs: manifest.accel.accel === 'kvm' ? 60000 : 120000,
-        }));
+        }, ui, manifest.host.qemu, verdict);
+        vm = g.vm;
+        mk.image = g.imageKind;
+        mk.initramfs = basename(g.initramfs.path);
+        if (!verdict) {
+          verdict = manifest.accel = g.accel;
+          if (verdict.accel === 'tcg') warnings.push('TCG: absolute numbers are not comparable to bare metal; compare ratios within the run.');
+        }
       } catch (e) {
         failed = true;
         warnings.push(`${k.line}: ${errorMessage(e)}`);
@@ -151,8 +134,6 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
       mk.unameR = vm.hello.release;
       mk.bootMs = vm.bootMs;
       mk.features = vm.hello.features;
-      ui.phases[`boot_${k.line}`] = vm.bootMs;
-      ui.info(`${k.line}: agent ready in ${(vm.bootMs / 1000).toFixed(2)} s (uname -r ${vm.hello.release})`);
       if (vm.hello.featureError) warnings.push(`${k.line}: ${vm.hello.featureError}`);
       try {
         for (const s of scenarios) {

@@ -48,6 +48,7 @@ export class Vm {
   private exited = false;
   private exitInfo = '';
   private consoleTail: string[] = [];
+  private consolePartial = '';
 
   private constructor(
     private readonly qemu: ChildProcess,
@@ -109,8 +110,10 @@ export class Vm {
   private onConsole(d: Buffer, prefix = ''): void {
     const text = d.toString();
     this.console.write(prefix ? text.split('\n').filter(Boolean).map((l) => prefix + l + '\n').join('') : text);
-    this.consoleTail.push(...text.split('\n').filter((l) => l.trim()));
-    if (this.consoleTail.length > 40) this.consoleTail.splice(0, this.consoleTail.length - 40);
+    const lines = (this.consolePartial + text).split('\n');
+    this.consolePartial = lines.pop()!;
+    this.consoleTail.push(...lines.map((l) => l.replace(/\r$/, '')).filter((l) => l.trim()));
+    if (this.consoleTail.length > 60) this.consoleTail.splice(0, this.consoleTail.length - 60);
   }
 
   private onExit(code: number | null, signal: string | null): void {
@@ -125,7 +128,7 @@ export class Vm {
 
   /** An error that explains how the guest died, with the interesting console lines. */
   deathError(when: string): LabError {
-    const tail = this.consoleTail;
+    const tail = this.consolePartial.trim() ? [...this.consoleTail, this.consolePartial] : this.consoleTail;
     const panic = tail.findIndex((l) => /Kernel panic|BUG:|Oops|general protection|Call Trace/.test(l));
     const lines = panic >= 0 ? tail.slice(panic, panic + 6) : tail.slice(-4);
     const what = this.exited ? `the guest stopped (${this.exitInfo}) ${when}` : `the guest is stuck ${when}`;

@@ -1,0 +1,57 @@
+import { join } from 'node:path';
+import { loadCatalog, type KernelEntry } from './catalog.js';
+import { ensureKernel, type KernelArtifacts } from './kernel.js';
+import { ensureVirtiofsd, type VirtiofsdCommand } from './virtiofsd.js';
+import { ensureBuild, type BuildResult } from './build.js';
+import { ensureInitramfs, type InitramfsResult } from './initramfs.js';
+import { chooseAccel, type AccelChoice, type AccelVerdict } from './accel.js';
+import { Vm } from './vm.js';
+import { repoRoot } from './paths.js';
+import type { Ui } from './ui.js';
+
+/** What every guest of a run shares: fetched kernels, the share daemon, the compiled BPF tree. */
+export interface HostSetup {
+  kernels: Map<string, KernelArtifacts>;
+  virtiofsd: VirtiofsdCommand;
+  build: BuildResult;
+  btfFrom: string;
+}
+
+export async function prepareHost(kernels: KernelEntry[], ui: Ui): Promise<HostSetup> {
+  const catalog = loadCatalog();
+  const artifacts = new Map<string, KernelArtifacts>();
+  // fetch every kernel first, so a bad pin fails before any VM time is spent
+  const virtiofsd = await ui.phase('fetch', `fetching pinned kernels (${kernels.map((k) => k.line).join(', ')}) and virtiofsd`, async () => {
+    for (const k of kernels) artifacts.set(k.line, await ensureKernel(k, (m) => ui.info(`  ${k.line}: ${m}`)));
+    return ensureVirtiofsd((m) => ui.info(`  virtiofsd: ${m}`));
+  });
+  // vmlinux.h comes from the default kernel's BTF, so the build does not depend on which kernels a run boots
+  const def = catalog.kernels.find((k) => k.line === catalog.default)!;
+  const btfKernel = artifacts.get(def.line) ?? (await ensureKernel(def, (m) => ui.info(`  ${def.line}: ${m}`)));
+  const btfSource = btfKernel.vmlinux ?? '/sys/kernel/btf/vmlinux';
+  const build = await ui.phase('build', 'building BPF objects and native drivers', () => ensureBuild(btfSource, (m) => ui.info(`  ${m}`)));
+  const btfFrom = btfKernel.vmlinux ? `vmlinux of kernel ${def.line} (${def.release})` : 'host /sys/kernel/btf/vmlinux';
+  return { kernels: artifacts, virtiofsd, build, btfFrom };
+}
+
+export interface GuestSpec { accel: AccelChoice; cpus: number; memoryMb: number; consolePath: string; hubNics?: number }
+
+export interface Guest { vm: Vm; initramfs: InitramfsResult; image: string; imageKind: string; accel: AccelVerdict }
+
+/** Build the initramfs, pick the accelerator (once per run: pass the verdict back in) and boot to agent-ready. */
+export async function bootGuest(host: HostSetup, k: KernelEntry, spec: GuestSpec, ui: Ui, qemuVersion: string, verdict?: AccelVerdict): Promise<Guest> {
+  const art = host.kernels.get(k.line)!;
+  const initramfs = await ui.phase(`initramfs_${k.line}`, `${k.line}: initramfs`, () => ensureInitramfs(art.key, art.modulesDir));
+  const image = art.vmlinux && art.pvh ? art.vmlinux : art.vmlinuz;
+  const imageKind = image === art.vmlinux ? 'vmlinux (uncompressed, PVH boot)' : 'bzImage';
+  const accel = verdict ?? (await chooseAccel(spec.accel, image, initramfs.path, qemuVersion));
+  if (!verdict) ui.info(`accelerator: ${accel.accel} (${accel.reason}${accel.cached ? ', remembered' : ''})`);
+  const vm = await ui.phase(`boot_${k.line}`, `${k.line}: booting ${k.release} (${accel.accel}, ${spec.cpus} vCPUs)`, () => Vm.start({
+    accel: accel.accel, cpus: spec.cpus, memoryMb: spec.memoryMb, kernelImage: image, initrd: initramfs.path, virtiofsd: host.virtiofsd,
+    node: process.execPath, agentScript: join(repoRoot, 'dist', 'lab', 'agent', 'main.js'), cwd: repoRoot, buildDir: host.build.dir,
+    consolePath: spec.consolePath, bootTimeoutMs: accel.accel === 'kvm' ? 60000 : 120000, hubNics: spec.hubNics,
+  }));
+  ui.phases[`boot_${k.line}`] = vm.bootMs;
+  ui.info(`${k.line}: agent ready in ${(vm.bootMs / 1000).toFixed(2)} s (uname -r ${vm.hello.release})`);
+  return { vm, initramfs, image, imageKind, accel };
+}

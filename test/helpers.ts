@@ -1,0 +1,64 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Papa from 'papaparse';
+
+/** Repository root (tests run from dist/test). */
+export const repo = (() => {
+  let d = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
+  return d;
+})();
+
+export const TEST_USER = 'bpflab-test';
+export const isRoot = process.getuid?.() === 0;
+
+/**
+ * The lab must run as an ordinary user. When the tests run as root, a dedicated user gets its own copy of the
+ * checkout (a root-owned clone may not be readable to others) and its own home, so its cache starts empty.
+ */
+export function unprivilegedCheckout(): { cwd: string; user?: string; home?: string } {
+  if (!isRoot) return { cwd: repo };
+  if (spawnSync('id', ['-u', TEST_USER]).status !== 0) {
+    const r = spawnSync('useradd', ['--create-home', '--shell', '/bin/sh', TEST_USER], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`useradd ${TEST_USER}: ${r.stderr}`);
+  }
+  const home = `/home/${TEST_USER}`;
+  const cwd = join(home, 'bpf-lab');
+  rmSync(cwd, { recursive: true, force: true });
+  mkdirSync(cwd, { recursive: true });
+  for (const e of ['package.json', 'package-lock.json', 'tsconfig.json', 'kernels', 'bpf', 'images', 'dist', 'node_modules', 'lab', 'scenarios']) {
+    if (existsSync(join(repo, e))) cpSync(join(repo, e), join(cwd, e), { recursive: true });
+  }
+  spawnSync('chown', ['-R', `${TEST_USER}:${TEST_USER}`, home]);
+  return { cwd, user: TEST_USER, home };
+}
+
+export interface CliResult { code: number; stdout: string; stderr: string; lastLine: string }
+
+/** Run the lab CLI (as `as.user` when given) and collect its output. */
+export function lab(args: string[], as: { cwd: string; user?: string; home?: string } = { cwd: repo }, opts: { killAfterMs?: number; onStderr?: (s: string, kill: () => void) => void } = {}): Promise<CliResult> {
+  const argv = as.user
+    ? ['runuser', '-u', as.user, '--', 'env', `HOME=${as.home}`, `PATH=${process.env.PATH}`, process.execPath, 'dist/lab/cli.js', ...args]
+    : [process.execPath, 'dist/lab/cli.js', ...args];
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { cwd: as.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LAB_CACHE: as.user ? '' : process.env.LAB_CACHE ?? '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => { stderr += d; // like Ctrl-C in a terminal: SIGINT to the whole foreground process group
+      opts.onStderr?.(stderr, () => process.kill(-child.pid!, 'SIGINT')); });
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr, lastLine: stdout.trim().split('\n').pop() ?? '' }));
+  });
+}
+
+export function readCsv(path: string): Record<string, string>[] {
+  return Papa.parse<Record<string, string>>(readFileSync(path, 'utf8').trim(), { header: true, skipEmptyLines: true }).data;
+}
+
+/** qemu processes of a user (or of anyone when user is undefined). */
+export function qemuProcesses(user?: string): string[] {
+  const r = spawnSync('pgrep', [...(user ? ['-u', user] : []), '-f', 'qemu-system-x86_64'], { encoding: 'utf8' });
+  return r.stdout.trim().split('\n').filter(Boolean);
+}
