@@ -3,13 +3,16 @@ import ringbufThroughput from './ringbuf-throughput.js';
 import perfbufThroughput from './perfbuf-throughput.js';
 import kprobeOverhead from './kprobe-overhead.js';
 import tracepointOverhead from './tracepoint-overhead.js';
+import { netScenarios, NET_SUITE } from './net.js';
 
 /** Every scenario the lab knows, by id. */
 export const scenarios: ScenarioDefinition[] = [ringbufThroughput, perfbufThroughput, kprobeOverhead, tracepointOverhead];
+scenarios.push(...netScenarios);
 
 /** Named suites: lists of scenario ids. */
 export const suites: Record<string, string[]> = {
   phase1: ['ringbuf-throughput', 'perfbuf-throughput', 'kprobe-overhead', 'tracepoint-overhead'],
+  net: NET_SUITE,
 };
 
 export const DEFAULT_SUITE = 'phase1';
