@@ -1,18 +1,17 @@
 import type { ScenarioDefinition } from './define.js';
 import ringbufThroughput from './ringbuf-throughput.js';
 import perfbufThroughput from './perfbuf-throughput.js';
+import ringbufLatency from './ringbuf-latency.js';
 import kprobeOverhead from './kprobe-overhead.js';
 import tracepointOverhead from './tracepoint-overhead.js';
-import { netScenarios, NET_SUITE } from './net.js';
+import mapOperationLatency from './map-operation-latency.js';
 
 /** Every scenario the lab knows, by id. */
-export const scenarios: ScenarioDefinition[] = [ringbufThroughput, perfbufThroughput, kprobeOverhead, tracepointOverhead];
-scenarios.push(...netScenarios);
+export const scenarios: ScenarioDefinition[] = [ringbufThroughput, perfbufThroughput, ringbufLatency, kprobeOverhead, tracepointOverhead, mapOperationLatency];
 
 /** Named suites: lists of scenario ids. */
 export const suites: Record<string, string[]> = {
-  phase1: ['ringbuf-throughput', 'perfbuf-throughput', 'kprobe-overhead', 'tracepoint-overhead'],
-  net: NET_SUITE,
+  phase1: ['ringbuf-throughput', 'perfbuf-throughput', 'ringbuf-latency', 'kprobe-overhead', 'tracepoint-overhead', 'map-operation-latency'],
 };
 
 export const DEFAULT_SUITE = 'phase1';

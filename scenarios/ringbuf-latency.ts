@@ -1,0 +1,31 @@
+import { defineScenario, durations } from './define.js';
+
+export default defineScenario({
+  id: 'ringbuf-latency',
+  title: 'BPF ring buffer: kernel → user delivery latency (kprobe)',
+  description:
+    'A kprobe on the getpgid syscall function (resolved from /proc/kallsyms, e.g. __x64_sys_getpgid) writes one 16-byte ' +
+    'record per getpgid() of the producer, stamped with bpf_ktime_get_ns(); the consumer thread (libbpf ring_buffer__poll, ' +
+    'woken on every record, pinned to the last CPU) stamps CLOCK_MONOTONIC when it reads the record. Latencies are ' +
+    'recorded natively in a log-linear (HdrHistogram-layout, ≤1.6% error) histogram; per interval the driver emits P50/P95/P99/P99.9. ' +
+    'rate=10000: a paced producer (absolute schedule, spin-wait) at 10k events/s; rate=max: the producer calls getpgid() as fast as it can. ' +
+    'consumer=epoll: the consumer sleeps in epoll_wait and is woken by the ring buffer\'s irq_work notification (under TCG this ' +
+    'wakeup waits for a timer tick, so expect milliseconds); consumer=busy-poll: it spins on ring_buffer__consume (data path only).',
+  requires: { kernel: '5.8', maps: ['ringbuf'], programs: ['kprobe'], helpers: ['ringbuf_reserve', 'ktime_get_ns'] },
+  params: { rate: [10000, 'max'], consumer: ['epoll', 'busy-poll'] },
+  quickParams: { rate: [10000, 'max'], consumer: ['epoll'] },
+  metrics: {
+    latency_p50_ns: 'ns', latency_p95_ns: 'ns', latency_p99_ns: 'ns', latency_p999_ns: 'ns',
+    events_per_s: 'events/s', drops_per_s: 'events/s', syscalls_per_s: 'calls/s',
+    records_produced: 'records', records_consumed: 'records', records_dropped: 'records',
+  },
+  estimateS: (_p, quick) => { const d = durations(quick); return d.warmup + d.duration + 5; },
+  async run(ctx, p) {
+    const d = durations(ctx.quick);
+    await ctx.runDriver('ringbuf_lat', [
+      '--rate', p.rate === 'max' ? 0 : (p.rate as number), '--consumer', p.consumer as string,
+      '--warmup', d.warmup, '--duration', d.duration, '--interval-ms', d.intervalMs,
+    ]);
+  },
+  references: [],
+});
