@@ -5,13 +5,16 @@ import ringbufLatency from './ringbuf-latency.js';
 import kprobeOverhead from './kprobe-overhead.js';
 import tracepointOverhead from './tracepoint-overhead.js';
 import mapOperationLatency from './map-operation-latency.js';
+import { netScenarios, NET_SUITE } from './net.js';
 
 /** Every scenario the lab knows, by id. */
 export const scenarios: ScenarioDefinition[] = [ringbufThroughput, perfbufThroughput, ringbufLatency, kprobeOverhead, tracepointOverhead, mapOperationLatency];
+scenarios.push(...netScenarios);
 
 /** Named suites: lists of scenario ids. */
 export const suites: Record<string, string[]> = {
   phase1: ['ringbuf-throughput', 'perfbuf-throughput', 'ringbuf-latency', 'kprobe-overhead', 'tracepoint-overhead', 'map-operation-latency'],
+  net: NET_SUITE,
 };
 
 export const DEFAULT_SUITE = 'phase1';
