@@ -58,6 +58,14 @@ export async function checkClean(ctx: ScenarioContext, when: 'before' | 'after')
   ctx.sample({ variant: 'topology', metric: `leftover_links_${when}`, unit: 'count', value: links.length, repetition: 0 });
 }
 
+/** No IPv6 on links created in these namespaces: no router/neighbour solicitations mixed into the counted traffic. */
+export async function quietNamespaces(ctx: ScenarioContext, names: string[]): Promise<void> {
+  for (const n of names) {
+    await ctx.exec(['/usr/bin/nsenter', `--net=/run/netns/${n}`, '/bin/busybox', 'sh', '-c',
+      'echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6; echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6'], { allowFail: true });
+  }
+}
+
 async function ipAll(ctx: ScenarioContext, cmds: string[][]): Promise<void> {
   for (const c of cmds) await ctx.exec([IP, ...c]);
 }
@@ -67,6 +75,9 @@ export async function buildVeth(ctx: ScenarioContext): Promise<void> {
   await ctx.loadModule('veth');
   await ipAll(ctx, [
     ['netns', 'add', NS.a], ['netns', 'add', NS.b], ['netns', 'add', NS.c],
+  ]);
+  await quietNamespaces(ctx, [NS.a, NS.b, NS.c]);
+  await ipAll(ctx, [
     ['link', 'add', 'va', 'netns', NS.a, 'address', MAC.va, 'type', 'veth', 'peer', 'name', 'vb', 'netns', NS.b, 'address', MAC.vb],
     ['link', 'add', 'vc', 'netns', NS.b, 'address', MAC.vc, 'type', 'veth', 'peer', 'name', 'vd', 'netns', NS.c, 'address', MAC.vd],
     ['-n', NS.a, 'addr', 'add', `${ADDR.va}/24`, 'dev', 'va'],

@@ -1,6 +1,9 @@
 /* The networking lab (suite "net"): XDP and TC on veth and virtio-net, socket filters, sock_ops. */
 import type { ScenarioDefinition } from './define.js';
 import xdp from './xdp.js';
+import tcClassification from './tc-classification.js';
+import socketFilter from './socket-filter.js';
+import sockOps from './sock-ops.js';
 
-export const netScenarios: ScenarioDefinition[] = [xdp];
+export const netScenarios: ScenarioDefinition[] = [xdp, tcClassification, socketFilter, sockOps];
 export const NET_SUITE = netScenarios.map((s) => s.id);

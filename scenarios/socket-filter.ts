@@ -1,0 +1,28 @@
+import { defineScenario, durations } from './define.js';
+import { VETH_ARGS, withTopology } from './net-topology.js';
+
+export default defineScenario({
+  id: 'socket-filter',
+  title: 'Socket filter (BPF_PROG_TYPE_SOCKET_FILTER) on a receiving UDP socket: pps accepted/dropped',
+  description:
+    'pktgen in laba sends 60-byte UDP frames over veth to port 9 in labb, where a native receiver drains a UDP socket with ' +
+    'recvmmsg. The socket has no filter (sf_baseline) or a SO_ATTACH_BPF socket filter that accepts all, drops every second ' +
+    'packet or drops all, counting its verdicts in a per-CPU array. pps_received is what the application read; pps_accepted / ' +
+    'pps_dropped are the filter\'s verdicts.',
+  requires: { kernel: '5.10', maps: ['percpu_array'], programs: ['socket_filter'] },
+  params: { pktSize: [60] },
+  metrics: {
+    pps_received: 'packets/s', pps_accepted: 'packets/s', pps_dropped: 'packets/s', packets_sent: 'packets', packets_received: 'packets',
+    packets_seen: 'packets', packets_accepted: 'packets', packets_filtered: 'packets', socket_drops: 'packets', packets_dropped: 'packets',
+  },
+  baseline: 'sf_baseline',
+  estimateS: (_p, quick) => { const d = durations(quick); return 4 * (d.warmup + d.duration + 1.5) + 10; },
+  async run(ctx, p) {
+    const d = durations(ctx.quick);
+    await ctx.loadModule('pktgen');
+    await withTopology(ctx, () => ctx.runDriver('sockfilter', [
+      ...VETH_ARGS, '--pkt-size', p.pktSize as number, '--warmup', d.warmup, '--duration', d.duration, '--interval-ms', d.intervalMs,
+    ]));
+  },
+  references: [],
+});

@@ -1,0 +1,33 @@
+import { defineScenario, durations } from './define.js';
+import { VETH_ARGS, withTopology } from './net-topology.js';
+
+export default defineScenario({
+  id: 'tc-classification',
+  title: 'cls_bpf classification on clsact ingress vs XDP, on veth',
+  description:
+    'Same veth topology and pktgen traffic as the xdp scenario (laba/va → labb/vb, 60-byte UDP to port 9). A direct-action ' +
+    'cls_bpf program on vb\'s clsact ingress parses Ethernet/IPv4/UDP, looks the destination port up in an array map of ' +
+    'class ids, sets skb->tc_classid and returns TC_ACT_OK (tc_classify) or TC_ACT_SHOT (tc_classify_drop); tc_baseline is ' +
+    'the same traffic with no program. In the same run and topology the XDP driver measures xdp_drop and xdp_pass in native ' +
+    'mode, so TC and XDP rows sit side by side. ns_per_packet is 1e9/pps.',
+  requires: { kernel: '5.10', maps: ['percpu_array', 'array'], programs: ['sched_cls', 'xdp'] },
+  params: { pktSize: [60] },
+  metrics: {
+    pps: 'packets/s', ns_per_packet: 'ns', packets_sent: 'packets', packets_seen: 'packets', packets_dropped: 'packets',
+    packets_classified: 'packets', send_errors: 'packets',
+  },
+  baseline: 'tc_baseline',
+  estimateS: (_p, quick) => { const d = durations(quick); return 5 * (d.warmup + d.duration + 1) + 10; },
+  async run(ctx, p) {
+    const d = durations(ctx.quick);
+    await ctx.loadModule('pktgen');
+    await ctx.loadModule('sch_ingress');
+    await ctx.loadModule('cls_bpf');
+    const timing = ['--pkt-size', p.pktSize as number, '--warmup', d.warmup, '--duration', d.duration, '--interval-ms', d.intervalMs];
+    await withTopology(ctx, async () => {
+      await ctx.runDriver('tc', [...VETH_ARGS, ...timing]);
+      await ctx.runDriver('xdp', ['--mode', 'native', ...VETH_ARGS, '--actions', 'drop,pass', '--baseline', 0, '--ringbuf', 0, ...timing]);
+    });
+  },
+  references: [],
+});
