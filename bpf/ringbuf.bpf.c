@@ -27,7 +27,8 @@ static __always_inline __u64 wakeup_flags(void)
 {
 	if (!wakeup_every)
 		return 0;
-	__u64 n = __sync_fetch_and_add(&seq, 1);
+	/* plain increment: a fetching atomic (BPF_FETCH) needs 5.12+; a lost update only shifts the wakeup sampling */
+	__u64 n = seq++;
 	return (n % wakeup_every) == 0 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 

@@ -28,14 +28,14 @@ export default defineScenario({
   description:
     'Native producer threads loop on getpgid(); one program at a time (kprobe, kretprobe, fentry, fexit on the getpgid syscall ' +
     'function resolved from /proc/kallsyms, e.g. __x64_sys_getpgid) counts the calls of the producer process into an array map. ' +
-    'The baseline variant runs the same loop with nothing attached, first, in the same driver run; overhead_ns = ns_per_call − ' +
-    'baseline ns_per_call. fentry/fexit run only where the kernel supports tracing programs. calls_made must equal records_counted.',
+    'The baseline variant runs the same loop with nothing attached, first and again last, in the same driver run; overhead_ns = ' +
+    'ns_per_call − ns per call at the mean baseline rate (both phases, which cancels slow host drift). fentry/fexit run only where the kernel supports tracing programs. calls_made must equal records_counted.',
   requires: { kernel: '5.5', programs: ['kprobe'] },
   params: { producers: [1, 2] },
   quickParams: { producers: [1] },
   metrics: TRIGGER_METRICS,
   baseline: 'baseline',
-  estimateS: (_p, quick) => { const d = durations(quick); return 5 * (d.warmup + d.duration) + 5; },
+  estimateS: (_p, quick) => { const d = durations(quick); return 6 * (d.warmup + d.duration) + 5; },
   async run(ctx, p) {
     const tracing = ctx.features?.programs.tracing !== false;
     if (!tracing) ctx.log('kernel lacks tracing programs: fentry/fexit variants skipped');

@@ -7,14 +7,14 @@ export default defineScenario({
   description:
     'Native producer threads loop on getpgid(); one program at a time counts the calls of the producer process: a tracepoint ' +
     'program on syscalls/sys_enter_getpgid, or a raw_tracepoint on sys_enter filtered to the getpgid syscall number (it fires ' +
-    'on every syscall of every process). The baseline (nothing attached) is measured first in the same driver run; ' +
+    'on every syscall of every process). The baseline (nothing attached) is measured first and again last in the same driver run; ' +
     'ratio_to_baseline = variant calls/s ÷ baseline calls/s per interval.',
   requires: { kernel: '5.5', programs: ['tracepoint', 'raw_tracepoint'] },
   params: { producers: [1, 2] },
   quickParams: { producers: [1] },
   metrics: TRIGGER_METRICS,
   baseline: 'baseline',
-  estimateS: (_p, quick) => { const d = durations(quick); return 3 * (d.warmup + d.duration) + 5; },
+  estimateS: (_p, quick) => { const d = durations(quick); return 4 * (d.warmup + d.duration) + 5; },
   async run(ctx, p) {
     await runTrigger(ctx, p, ['baseline', 'tracepoint', 'raw_tracepoint']);
   },
