@@ -43,9 +43,9 @@ async function firstLine(cmd: string, args: string[]): Promise<string> {
 }
 
 async function gitDescribe(): Promise<string> {
-  const head = await run('git', ['-C', repoRoot, 'rev-parse', 'HEAD']).catch(() => ({ code: 1, stdout: '' }));
+  const head = await run('git', ['-c', 'safe.directory=*', '-C', repoRoot, 'rev-parse', 'HEAD']).catch(() => ({ code: 1, stdout: '' }));
   if (head.code !== 0) return 'unknown (not a git checkout)';
-  const dirty = await run('git', ['-C', repoRoot, 'status', '--porcelain', '--untracked-files=no']).catch(() => ({ stdout: '' }));
+  const dirty = await run('git', ['-c', 'safe.directory=*', '-C', repoRoot, 'status', '--porcelain', '--untracked-files=no']).catch(() => ({ stdout: '' }));
   return head.stdout.trim() + (dirty.stdout.trim() ? ' (with uncommitted changes)' : '');
 }
 
@@ -90,6 +90,7 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
 
   const writeOutputs = async () => {
     manifest.finishedAt = new Date().toISOString();
+    delete ui.phases.total; // keep it the last key
     ui.phases.total = Date.now() - t0;
     const refsFor = (id: string) => scenarioById(id)?.references ?? [];
     const summary = summarizeRows(rows, outcomes, refsFor);
@@ -115,6 +116,7 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
       try {
         const g = await bootGuest(host, k, {
           accel: o.accel, cpus: o.cpus, memoryMb: o.memoryMb,
+          hubNics: Math.max(0, ...scenarios.map((s) => s.vm?.hubNics ?? 0)),
           consolePath: join(runDir, kernels.length > 1 ? `console-${k.line}.log` : 'console.log'),
         }, ui, manifest.host.qemu, verdict);
         vm = g.vm;
