@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, readFile, writeFile, mkdir } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { hostname, release as osRelease } from 'node:os';
 import { qemuArgs, kernelCommandLine, type Accel } from './qemu.js';
 import { cachePath } from './paths.js';
 import { track, PDEATHSIG } from './children.js';
@@ -15,7 +15,7 @@ const PROBE_TIMEOUT_MS = 8000;
 /**
  * Decide the accelerator. `auto` uses KVM only if /dev/kvm opens read-write AND a probe boot under KVM
  * reaches the init within a few seconds (a nested paravirtual KVM can open fine and still hang every kernel).
- * The verdict is remembered per host, QEMU and kernel image in the user cache.
+ * The verdict is remembered per host (name, host kernel, QEMU version) in the user cache.
  */
 export async function chooseAccel(choice: AccelChoice, probeKernel: string, probeInitrd: string, qemuVersion: string): Promise<AccelVerdict> {
   if (choice === 'tcg') return { accel: 'tcg', reason: 'forced with --accel tcg', cached: false };
@@ -26,7 +26,8 @@ export async function chooseAccel(choice: AccelChoice, probeKernel: string, prob
     return { accel: 'tcg', reason: '/dev/kvm is absent or not accessible to this user', cached: false };
   }
   const file = cachePath('accel.json');
-  const key = `${hostname()}|${qemuVersion}|${probeKernel}`;
+  // per host: its name, its kernel (the KVM module) and the QEMU that would use it
+  const key = `${hostname()}|${osRelease()}|${qemuVersion}`;
   let memo: Record<string, { accel: Accel; reason: string }> = {};
   try { memo = JSON.parse(await readFile(file, 'utf8')); } catch { /* first time */ }
   if (memo[key]) return { ...memo[key], cached: true };
