@@ -59,6 +59,8 @@ export interface ScenarioDefinition {
   references: Reference[];
   /** rough guest wall time of one run, for timeouts (seconds) */
   estimateS(p: Params, quick: boolean): number;
+  /** what the VM needs beyond the default; a run boots with the maximum over its selected scenarios */
+  vm?: { /** extra virtio-net NICs on a QEMU-internal hub (no host network) */ hubNics?: number };
 }
 
 export class ScenarioSkip extends Error {}

@@ -4,6 +4,7 @@ import xdp from './xdp.js';
 import tcClassification from './tc-classification.js';
 import socketFilter from './socket-filter.js';
 import sockOps from './sock-ops.js';
+import xdpVirtio from './xdp-virtio.js';
 
-export const netScenarios: ScenarioDefinition[] = [xdp, tcClassification, socketFilter, sockOps];
+export const netScenarios: ScenarioDefinition[] = [xdp, xdpVirtio, tcClassification, socketFilter, sockOps];
 export const NET_SUITE = netScenarios.map((s) => s.id);

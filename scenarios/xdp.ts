@@ -24,13 +24,14 @@ export default defineScenario({
     'xdp_drop_ringbuf also emits one ring-buffer event every 64 frames. mode=generic: the same actions in skb (xdpgeneric) mode, ' +
     'driven by a native AF_PACKET sender loop, never pktgen (pktgen into xdpgeneric crashes 6.1). mode=test_run: BPF_PROG_TEST_RUN ' +
     'with repeat gives the per-packet program cost. ns_per_packet of live modes is 1e9/pps (wall time per received packet). ' +
-    'Each run reports packets_sent (pktgen pkts-sofar / sender count), packets_seen (BPF counter) and packets_dropped (veth drop counters).',
+    'Each run reports packets_sent (pktgen pkts-sofar / sender count), packets_seen (BPF counter) and packets_dropped (sender tx_dropped + frames lost between the devices).',
   requires: { kernel: '5.10', maps: ['percpu_array', 'devmap', 'ringbuf'], programs: ['xdp'] },
   params: { mode: ['native', 'generic', 'test_run'], pktSize: [60] },
   quickParams: { mode: ['native', 'generic', 'test_run'], pktSize: [60] },
   metrics: {
     pps: 'packets/s', ns_per_packet: 'ns', packets_sent: 'packets', packets_seen: 'packets', packets_dropped: 'packets',
-    packets_forwarded: 'packets', send_errors: 'packets', events_received: 'events', events_dropped: 'events', events_expected: 'events',
+    packets_forwarded: 'packets', send_errors: 'packets', sender_tx_packets: 'packets', sender_tx_dropped: 'packets',
+    receiver_rx_packets: 'packets', receiver_rx_dropped: 'packets', events_received: 'events', events_dropped: 'events', events_expected: 'events',
     leftover_netns_before: 'count', leftover_links_before: 'count', leftover_netns_after: 'count', leftover_links_after: 'count',
   },
   baseline: 'baseline',

@@ -3,7 +3,7 @@
  * (SO_ATTACH_BPF) or not. Variants: sf_baseline (no filter), sf_accept_all, sf_drop_half (every second packet),
  * sf_drop_all. Per interval: pps_received (socket), pps_accepted / pps_dropped (filter verdicts).
  * Totals: packets_sent (pktgen), packets_seen (filter runs), packets_accepted, packets_filtered, packets_received,
- * socket_drops (Udp RcvbufErrors+InErrors of the receiver's netns), packets_dropped (veth drop counters). */
+ * socket_drops (Udp RcvbufErrors of the receiver netns: accepted but the socket buffer was full), packets_dropped (veth drop counters). */
 #include "net.h"
 #include <sys/uio.h>
 #include "sockfilter.skel.h"
@@ -29,7 +29,7 @@ static unsigned long long udp_errors(void)
 		if (strncmp(hdr, "Udp:", 4)) continue;
 		char *hs, *vs, *h = strtok_r(hdr, " \n", &hs), *v = strtok_r(val, " \n", &vs);
 		while (h && v) {
-			if (!strcmp(h, "InErrors") || !strcmp(h, "RcvbufErrors")) total += strtoull(v, NULL, 10);
+			if (!strcmp(h, "RcvbufErrors")) total += strtoull(v, NULL, 10);
 			h = strtok_r(NULL, " \n", &hs); v = strtok_r(NULL, " \n", &vs);
 		}
 	}
