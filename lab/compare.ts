@@ -7,7 +7,9 @@ import { UsageError } from './errors.js';
 import type { Params } from './agent/protocol.js';
 
 /** Metrics where a larger value is better; everything else (ns, latency, drops) is better smaller. */
-const HIGHER_IS_BETTER = /per_s$|^pps|_pps$|throughput|mb_per_s/;
+const HIGHER_IS_BETTER = (metric: string) => /per_s$|pps$/.test(metric) && !/drop|lost|miss/.test(metric);
+/** Rates, times and latencies are compared; run totals (records_*, counts) are not. */
+const COMPARABLE = /per_s$|pps$|^ns_per_|_ns$|_pct$/;
 
 export interface Comparison {
   rows: { kernel: string; scenario: string; variant: string; params: string; metric: string; a: number; b: number; ratio: number; significant: boolean; regression: boolean }[];
@@ -20,7 +22,7 @@ async function samples(runDir: string): Promise<Map<string, number[]>> {
   try { text = await readFile(join(runDir, 'results.csv'), 'utf8'); } catch { throw new UsageError(`${runDir} has no results.csv`); }
   const m = new Map<string, number[]>();
   for (const r of fromCsv(text)) {
-    if (!r.metric?.endsWith('_per_s') && !/ns|latency|pps/.test(r.metric ?? '')) continue;
+    if (!COMPARABLE.test(r.metric ?? '')) continue;
     const k = [r.kernel, r.scenario, r.variant, r.params, r.metric].join('\t');
     if (!m.has(k)) m.set(k, []);
     m.get(k)!.push(Number(r.value));
@@ -40,7 +42,7 @@ export async function compareRuns(a: string, b: string, thresholdPct: number): P
     const mb = summarize(vb).mean;
     const ratio = ma === 0 ? NaN : mb / ma;
     const significant = welchSignificant(va, vb);
-    const worse = HIGHER_IS_BETTER.test(metric) ? ratio < 1 - thresholdPct / 100 : ratio > 1 + thresholdPct / 100;
+    const worse = HIGHER_IS_BETTER(metric) ? ratio < 1 - thresholdPct / 100 : ratio > 1 + thresholdPct / 100;
     rows.push({ kernel, scenario, variant, params, metric, a: ma, b: mb, ratio, significant, regression: significant && worse });
   }
   if (rows.length === 0) throw new UsageError(`${a} and ${b} have no (kernel, scenario, variant, params, metric) in common`);

@@ -59,6 +59,10 @@ test.serial('ringbuf-throughput on 6.1, quick, as an ordinary user: real samples
   if (m.accel.accel === 'tcg') t.regex(report, /TCG \(software emulation\)/);
   t.true(statSync(join(dir, 'console.log')).size > 0);
   t.deepEqual(qemuProcesses(as.user), []);
+
+  const same = await lab(['compare', dir, dir], as);
+  t.is(same.code, 0, same.stderr);
+  t.regex(same.stdout, /\b0 regression\(s\) in [1-9]\d* comparable metric/);
 });
 
 test.serial('guest root cannot write the host through the shared root, even after remounting it read-write', async (t) => {
