@@ -17,7 +17,7 @@ export interface Manifest {
   vm: { cpus: number; memoryMb: number; kernelCmdline: string };
   toolchain: Toolchain;
   build: { key: string; btfFrom: string; objects: Record<string, string> };
-  kernels: { line: string; release: string; packages: PinnedPackage[]; unameR?: string; bootMs?: number; image: string; initramfs?: string; features?: unknown }[];
+  kernels: { line: string; release: string; packages: PinnedPackage[]; unameR?: string; bootMs?: number; guestUptimeAtHelloS?: number; image: string; initramfs?: string; features?: unknown }[];
   scenarios: { id: string; params: Record<string, unknown>[] }[];
   timings: { phases: Record<string, number> };
   warnings: string[];

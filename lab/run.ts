@@ -135,6 +135,7 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
       }
       mk.unameR = vm.hello.release;
       mk.bootMs = vm.bootMs;
+      mk.guestUptimeAtHelloS = vm.hello.uptimeS;
       mk.features = vm.hello.features;
       if (vm.hello.featureError) warnings.push(`${k.line}: ${vm.hello.featureError}`);
       try {
