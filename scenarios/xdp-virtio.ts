@@ -92,5 +92,5 @@ export default defineScenario({
       ctx.sample({ variant: 'topology', metric: 'hub_nics_missing_after', unit: 'count', value: missing, repetition: 0 });
     }
   },
-  references: xdpPaperRefs({ mode: 'native' }),
+  references: xdpPaperRefs({ mode: 'native', pktSize: 60 }),
 });

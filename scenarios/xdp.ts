@@ -26,7 +26,7 @@ export default defineScenario({
     'with repeat gives the per-packet program cost. ns_per_packet of live modes is 1e9/pps (wall time per received packet). ' +
     'Each run reports packets_sent (pktgen pkts-sofar / sender count), packets_seen (BPF counter) and packets_dropped (sender tx_dropped + frames lost between the devices).',
   requires: { kernel: '5.10', maps: ['percpu_array', 'devmap', 'ringbuf'], programs: ['xdp'] },
-  params: { mode: ['native', 'generic', 'test_run'], pktSize: [60] },
+  params: { mode: ['native', 'generic', 'test_run'], pktSize: [60, 1500] },
   quickParams: { mode: ['native', 'generic', 'test_run'], pktSize: [60] },
   metrics: {
     pps: 'packets/s', ns_per_packet: 'ns', packets_sent: 'packets', packets_seen: 'packets', packets_dropped: 'packets',
@@ -45,5 +45,5 @@ export default defineScenario({
       '--warmup', d.warmup, '--duration', d.duration, '--interval-ms', d.intervalMs,
     ]));
   },
-  references: xdpPaperRefs({ mode: 'native' }),
+  references: xdpPaperRefs({ mode: 'native', pktSize: 60 }),
 });

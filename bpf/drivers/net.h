@@ -179,7 +179,7 @@ static inline unsigned long long pktgen_stop(struct pktgen *pg, unsigned long lo
 /* ---- AF_PACKET sender: a native loop of send() on a raw socket (safe with generic-mode XDP, unlike pktgen) ---- */
 struct rawsender {
 	char ns[64], dev[32];
-	unsigned char frame[128];
+	unsigned char frame[1600];
 	int len;
 	pthread_t th;
 	volatile int stop;
@@ -207,7 +207,7 @@ static inline int build_frame(unsigned char *f, int len, const char *src_mac, co
 			      const char *dst_ip, int udp_dst)
 {
 	if (len < 42) len = 42;
-	if (len > 128) len = 128;
+	if (len > 1514) len = 1514;
 	memset(f, 0, len);
 	parse_mac(dst_mac, f);
 	parse_mac(src_mac, f + 6);

@@ -177,9 +177,9 @@ static void run_test_run(int action, long repeat)
 	char variant[64];
 	snprintf(variant, sizeof(variant), "test_run_%s", action_name(action));
 	struct xdp_bench_bpf *skel = load(action, 0);
-	unsigned char frame[128];
+	unsigned char frame[1600];
 	int len = build_frame(frame, pkt_size, tx_mac, rx_mac, tx_ip, rx_ip, 9);
-	unsigned char out[256];
+	unsigned char out[1600];
 	int samples = (int)(duration * 1000 / interval_ms);
 	if (samples < 1) samples = 1;
 	unsigned long long runs = 0;
