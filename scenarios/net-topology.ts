@@ -17,6 +17,11 @@ export const VETH_ARGS = [
   '--fwd-ns', NS.b, '--fwd-dev', 'vc', '--sink-ns', NS.c, '--sink-dev', 'vd',
 ];
 
+/** The samples checkClean() emits (variant "topology"), for the scenarios' metric tables. */
+export const TOPOLOGY_METRICS: Record<string, string> = {
+  leftover_netns_before: 'count', leftover_links_before: 'count', leftover_netns_after: 'count', leftover_links_after: 'count',
+};
+
 export function labNamespaces(): string[] {
   try { return readdirSync('/run/netns').filter((n) => n.startsWith(NS_PREFIX)); } catch { return []; }
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { defineScenario, durations } from './define.js';
-import { withTopology } from './net-topology.js';
+import { withTopology, TOPOLOGY_METRICS } from './net-topology.js';
 
 const CGROUP = '/sys/fs/cgroup/labsockops';
 
@@ -18,6 +18,8 @@ export default defineScenario({
   metrics: {
     connections_per_s: 'conn/s', mb_per_s: 'MB/s', connections: 'connections', connections_accepted: 'connections', bytes_streamed: 'bytes',
     ops_active_established: 'callbacks', ops_passive_established: 'callbacks', ops_total: 'callbacks',
+
+    ...TOPOLOGY_METRICS,
   },
   baseline: 'sockops_baseline',
   estimateS: (_p, quick) => { const d = durations(quick); return 4 * (d.warmup + d.duration + 1) + 10; },

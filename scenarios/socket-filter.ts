@@ -1,5 +1,5 @@
 import { defineScenario, durations } from './define.js';
-import { VETH_ARGS, withTopology } from './net-topology.js';
+import { VETH_ARGS, withTopology, TOPOLOGY_METRICS } from './net-topology.js';
 
 export default defineScenario({
   id: 'socket-filter',
@@ -14,6 +14,8 @@ export default defineScenario({
   metrics: {
     pps_received: 'packets/s', pps_accepted: 'packets/s', pps_dropped: 'packets/s', packets_sent: 'packets', packets_received: 'packets',
     packets_seen: 'packets', packets_accepted: 'packets', packets_filtered: 'packets', socket_drops: 'packets', packets_dropped: 'packets',
+
+    ...TOPOLOGY_METRICS,
   },
   baseline: 'sf_baseline',
   estimateS: (_p, quick) => { const d = durations(quick); return 4 * (d.warmup + d.duration + 1.5) + 10; },

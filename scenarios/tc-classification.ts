@@ -1,5 +1,5 @@
 import { defineScenario, durations } from './define.js';
-import { VETH_ARGS, withTopology } from './net-topology.js';
+import { VETH_ARGS, withTopology, TOPOLOGY_METRICS } from './net-topology.js';
 
 export default defineScenario({
   id: 'tc-classification',
@@ -15,6 +15,8 @@ export default defineScenario({
   metrics: {
     pps: 'packets/s', ns_per_packet: 'ns', packets_sent: 'packets', packets_seen: 'packets', packets_dropped: 'packets',
     packets_classified: 'packets', send_errors: 'packets',
+
+    ...TOPOLOGY_METRICS,
   },
   baseline: 'tc_baseline',
   estimateS: (_p, quick) => { const d = durations(quick); return 5 * (d.warmup + d.duration + 1) + 10; },

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { defineScenario, durations, ScenarioSkip, type ScenarioContext } from './define.js';
-import { IP, NS, MAC, quietNamespaces, withTopology } from './net-topology.js';
+import { IP, NS, MAC, quietNamespaces, withTopology, TOPOLOGY_METRICS } from './net-topology.js';
 import { xdpPaperRefs } from './xdp.js';
 
 const VMAC = { tx: '02:00:00:00:01:01', rx: '02:00:00:00:01:02' };
@@ -39,6 +39,8 @@ export default defineScenario({
     packets_forwarded: 'packets', send_errors: 'packets', sender_tx_packets: 'packets', sender_tx_dropped: 'packets',
     receiver_rx_packets: 'packets', receiver_rx_dropped: 'packets', events_received: 'events', events_dropped: 'events', events_expected: 'events',
     hub_nics_missing_after: 'count',
+
+    ...TOPOLOGY_METRICS,
   },
   baseline: 'baseline',
   vm: { hubNics: 2 },

@@ -1,5 +1,5 @@
 import { defineScenario, durations, type Reference } from './define.js';
-import { VETH_ARGS, withTopology } from './net-topology.js';
+import { VETH_ARGS, withTopology, TOPOLOGY_METRICS } from './net-topology.js';
 
 export const XDP_PAPER = 'Høiland-Jørgensen et al., "The eXpress Data Path: Fast Programmable Packet Processing in the Operating System Kernel", CoNEXT 2018 (doi 10.1145/3281411.3281443)';
 const XDP_SETUP = 'Xeon E5-1650 v4 @ 3.6 GHz, Mellanox ConnectX-5 (mlx5), Linux 4.18-pre, 64-byte packets, single core, native (driver) mode';
@@ -32,7 +32,7 @@ export default defineScenario({
     pps: 'packets/s', ns_per_packet: 'ns', packets_sent: 'packets', packets_seen: 'packets', packets_dropped: 'packets',
     packets_forwarded: 'packets', send_errors: 'packets', sender_tx_packets: 'packets', sender_tx_dropped: 'packets',
     receiver_rx_packets: 'packets', receiver_rx_dropped: 'packets', events_received: 'events', events_dropped: 'events', events_expected: 'events',
-    leftover_netns_before: 'count', leftover_links_before: 'count', leftover_netns_after: 'count', leftover_links_after: 'count',
+    ...TOPOLOGY_METRICS,
   },
   baseline: 'baseline',
   estimateS: (p, quick) => { const d = durations(quick); return p.mode === 'test_run' ? 20 : 6 * (d.warmup + d.duration + 1) + 10; },
