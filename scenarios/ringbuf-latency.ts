@@ -9,8 +9,9 @@ export default defineScenario({
     'woken on every record, pinned to the last CPU) stamps CLOCK_MONOTONIC when it reads the record. Latencies are ' +
     'recorded natively in a log-linear (HdrHistogram-layout, ≤1.6% error) histogram; per interval the driver emits P50/P95/P99/P99.9. ' +
     'rate=10000: a paced producer (absolute schedule, spin-wait) at 10k events/s; rate=max: the producer calls getpgid() as fast as it can. ' +
-    'consumer=epoll: the consumer sleeps in epoll_wait and is woken by the ring buffer\'s irq_work notification (under TCG this ' +
-    'wakeup waits for a timer tick, so expect milliseconds); consumer=busy-poll: it spins on ring_buffer__consume (data path only).',
+    'consumer=epoll: the consumer sleeps in epoll_wait and is woken by the ring buffer\'s irq_work notification; consumer=busy-poll: ' +
+    'it spins on ring_buffer__consume (data path only, no wakeup). Under TCG the producer and consumer vCPUs are host threads: when ' +
+    'the host is busy (other VMs), a descheduled vCPU adds milliseconds, so tails (and even P50) vary widely from run to run.',
   requires: { kernel: '5.8', maps: ['ringbuf'], programs: ['kprobe'], helpers: ['ringbuf_reserve', 'ktime_get_ns'] },
   params: { rate: [10000, 'max'], consumer: ['epoll', 'busy-poll'] },
   quickParams: { rate: [10000, 'max'], consumer: ['epoll'] },
