@@ -2,6 +2,8 @@ import MarkdownIt from 'markdown-it';
 import type { SummaryRow, RunOutcome } from './results.js';
 import type { Manifest } from './manifest.js';
 import type { ScenarioDefinition } from '../scenarios/define.js';
+import { crossRatios } from './ratios.js';
+import { crossRatioDefs } from '../scenarios/index.js';
 
 const fmt = (v: number | '' | undefined): string => {
   if (v === '' || v === undefined || !Number.isFinite(v)) return '';
@@ -69,6 +71,13 @@ export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: Run
         r.kernel, r.variant, r.params, r.metric, fmt(r.reference as number), fmt(r.mean), (r.ratio_to_reference as number).toFixed(3), r.reference_source,
       ])), '');
     }
+  }
+  const ratios = crossRatios(crossRatioDefs, summary, (id) => scenarios.find((s) => s.id === id)?.references ?? []);
+  if (ratios.length) {
+    out.push('## Ratios at equal settings', '', 'Measured in the same run, so comparable with the published ratio even under TCG.', '');
+    out.push(table(['comparison', 'kernel', 'setting', 'measured', 'published'], ratios.map((r) => [
+      r.title, r.kernel, r.setting, `${r.ratio.toFixed(3)} (${fmt(r.numerator)} / ${fmt(r.denominator)})`, r.published !== undefined ? r.published.toFixed(3) : '',
+    ])), '');
   }
   if (m.warnings.length) out.push('## Warnings', '', ...m.warnings.map((w) => `- ${w}`), '');
   out.push('## Timings', '', table(['phase', 'ms'], Object.entries(m.timings.phases).map(([k, v]) => [k, String(v)])), '');

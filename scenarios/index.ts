@@ -1,4 +1,5 @@
 import type { ScenarioDefinition } from './define.js';
+import type { CrossRatio } from '../lab/ratios.js';
 import ringbufThroughput from './ringbuf-throughput.js';
 import perfbufThroughput from './perfbuf-throughput.js';
 import ringbufLatency from './ringbuf-latency.js';
@@ -22,3 +23,14 @@ export const DEFAULT_SUITE = 'phase1';
 export function scenarioById(id: string): ScenarioDefinition | undefined {
   return scenarios.find((s) => s.id === id);
 }
+
+/** Ratios across scenarios at equal settings, reported beside the same ratio from published numbers. */
+export const crossRatioDefs: CrossRatio[] = [
+  {
+    title: 'ring buffer / perf buffer events/s (rb-libbpf vs pb-libbpf)',
+    metric: 'events_per_s',
+    numerator: { scenario: 'ringbuf-throughput', variant: 'ringbuf', fixed: { api: 'reserve', consumer: 'libbpf' } },
+    denominator: { scenario: 'perfbuf-throughput', variant: 'perfbuf' },
+    on: ['recordSize', 'batch', 'producers', 'wakeup', 'placement'],
+  },
+];

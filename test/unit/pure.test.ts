@@ -128,3 +128,20 @@ test('scenarios: matrices expand, quick mode is smaller, suites name known scena
   t.is(unmetRequirement({ maps: ['ringbuf'] }, '6.1.0', { maps: { ringbuf: true }, programs: {}, helpers: {}, btf: true }), undefined);
   t.regex(unmetRequirement({ maps: ['user_ringbuf'] }, '5.10.0', { maps: { user_ringbuf: false }, programs: {}, helpers: {}, btf: true })!, /user_ringbuf/);
 });
+
+test('cross-scenario ratios pair rows at equal settings and compute the published ratio', async (t) => {
+  const { crossRatios } = await import('../../lab/ratios.js');
+  const row = (scenario: string, variant: string, params: string, mean: number) => ({ kernel: '6.1', scenario, variant, params, metric: 'events_per_s', mean, status: 'ok' }) as never;
+  const summary = [
+    row('rb', 'ringbuf', 'size=8;wakeup=every;api=reserve', 100),
+    row('rb', 'ringbuf', 'size=8;wakeup=every;api=output', 90),
+    row('pb', 'perfbuf', 'size=8;wakeup=every', 25),
+  ];
+  const refs = (s: string) => s === 'rb'
+    ? [{ metric: 'events_per_s', variant: 'ringbuf', params: { size: 8, wakeup: 'every', api: 'reserve' }, value: 12, unit: '', source: '', setup: '' }]
+    : [{ metric: 'events_per_s', variant: 'perfbuf', params: { size: 8, wakeup: 'every' }, value: 1, unit: '', source: '', setup: '' }];
+  const r = crossRatios([{ title: 'x', metric: 'events_per_s', numerator: { scenario: 'rb', variant: 'ringbuf', fixed: { api: 'reserve' } }, denominator: { scenario: 'pb', variant: 'perfbuf' }, on: ['size', 'wakeup'] }], summary, refs);
+  t.is(r.length, 1);
+  t.is(r[0].ratio, 4);
+  t.is(r[0].published, 12);
+});
