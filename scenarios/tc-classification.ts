@@ -9,11 +9,12 @@ export default defineScenario({
     'cls_bpf program on vb\'s clsact ingress parses Ethernet/IPv4/UDP, looks the destination port up in an array map of ' +
     'class ids, sets skb->tc_classid and returns TC_ACT_OK (tc_classify) or TC_ACT_SHOT (tc_classify_drop); tc_baseline is ' +
     'the same traffic with no program. In the same run and topology the XDP driver measures xdp_drop and xdp_pass in native ' +
-    'mode, so TC and XDP rows sit side by side. ns_per_packet is 1e9/pps.',
+    'mode, so TC and XDP rows sit side by side. ns_per_packet is 1e9/pps; softirq_ns_per_packet is softirq CPU time ' +
+    '(/proc/stat) per counted packet.',
   requires: { kernel: '5.10', maps: ['percpu_array', 'array'], programs: ['sched_cls', 'xdp'] },
   params: { pktSize: [60] },
   metrics: {
-    pps: 'packets/s', ns_per_packet: 'ns', packets_sent: 'packets', packets_seen: 'packets', packets_dropped: 'packets',
+    pps: 'packets/s', ns_per_packet: 'ns', softirq_ns_per_packet: 'ns', packets_sent: 'packets', packets_seen: 'packets', packets_dropped: 'packets',
     packets_classified: 'packets', send_errors: 'packets',
 
     ...TOPOLOGY_METRICS,

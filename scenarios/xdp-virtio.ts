@@ -31,11 +31,12 @@ export default defineScenario({
     'the hub to eth0 where xdp_sink counts), xdp_redirect (devmap to vc, counted on vd), xdp_drop_ringbuf. Offloads: no ethtool ' +
     'on the host; the hub backend offers no guest TSO/CSUM and virtio_net drops guest offloads itself on XDP attach. With one ' +
     'queue pair and 2 vCPUs, XDP TX queues are shared (kernels ≥ 5.12); on older kernels the attach fails and the run is skipped ' +
-    'with the kernel\'s reason. The NICs are moved back to the root namespace afterwards.',
+    'with the kernel\'s reason. The NICs are moved back to the root namespace afterwards. ns_per_packet is 1e9/pps; softirq_ns_per_packet is softirq ' +
+    'CPU time (/proc/stat) per counted packet.',
   requires: { kernel: '5.10', maps: ['percpu_array', 'devmap', 'ringbuf'], programs: ['xdp'] },
   params: { mode: ['native'], pktSize: [60] },
   metrics: {
-    pps: 'packets/s', ns_per_packet: 'ns', packets_sent: 'packets', packets_seen: 'packets', packets_dropped: 'packets',
+    pps: 'packets/s', ns_per_packet: 'ns', softirq_ns_per_packet: 'ns', packets_sent: 'packets', packets_seen: 'packets', packets_dropped: 'packets',
     packets_forwarded: 'packets', send_errors: 'packets', sender_tx_packets: 'packets', sender_tx_dropped: 'packets',
     receiver_rx_packets: 'packets', receiver_rx_dropped: 'packets', events_received: 'events', events_dropped: 'events', events_expected: 'events',
     hub_nics_missing_after: 'count',

@@ -252,6 +252,18 @@ static inline void rawsender_stop(struct rawsender *r)
 	pthread_join(r->th, NULL);
 }
 
+/* Softirq time of all CPUs so far (/proc/stat "cpu" line, 7th field), in ns. Receive processing (veth/virtio NAPI,
+ * the XDP or tc program, the stack) runs there; pktgen itself runs in a kernel thread (system time). */
+static inline unsigned long long softirq_ns(void)
+{
+	FILE *f = fopen("/proc/stat", "r");
+	if (!f) return 0;
+	unsigned long long v[7] = {0};
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]) != 7) v[6] = 0;
+	fclose(f);
+	return v[6] * (1000000000ULL / sysconf(_SC_CLK_TCK));
+}
+
 /* Sum of one slot of a per-CPU array map over all possible CPUs. */
 static inline unsigned long long percpu_sum(int map_fd, __u32 key)
 {

@@ -53,14 +53,15 @@ static void run(const char *variant, int verdict)
 	sleep_ns((unsigned long long)(warmup * 1e9));
 	int samples = (int)(duration * 1000 / interval_ms);
 	if (samples < 1) samples = 1;
-	unsigned long long t0 = now_ns(), c0 = SEEN();
+	unsigned long long t0 = now_ns(), c0 = SEEN(), s0 = softirq_ns();
 	for (int rep = 0; rep < samples; rep++) {
 		sleep_ns(interval_ms * 1000000ULL);
-		unsigned long long t1 = now_ns(), c1 = SEEN();
+		unsigned long long t1 = now_ns(), c1 = SEEN(), s1 = softirq_ns();
 		double pps = (c1 - c0) / ((t1 - t0) / 1e9);
 		emit_sample(variant, "pps", "packets/s", pps, rep);
 		if (pps > 0) emit_sample(variant, "ns_per_packet", "ns", 1e9 / pps, rep);
-		t0 = t1; c0 = c1;
+		if (c1 > c0) emit_sample(variant, "softirq_ns_per_packet", "ns", (double)(s1 - s0) / (c1 - c0), rep);
+		t0 = t1; c0 = c1; s0 = s1;
 	}
 	unsigned long long errors = 0, sent = pktgen_stop(&pg, &errors);
 	sleep_ns(300000000ULL);
