@@ -24,7 +24,7 @@ export default defineScenario({
     'xdp_drop_ringbuf also emits one ring-buffer event every 64 frames. mode=generic: the same actions in skb (xdpgeneric) mode, ' +
     'driven by a native AF_PACKET sender loop, never pktgen (pktgen into xdpgeneric crashes 6.1). mode=test_run: BPF_PROG_TEST_RUN ' +
     'with repeat gives the per-packet program cost. ns_per_packet of live modes is 1e9/pps (wall time per received packet, bounded by the sender under TCG); softirq_ns_per_packet is the softirq CPU time of all CPUs (/proc/stat, tick resolution) per counted packet: the receive-side cost including the program. ' +
-    'Each run reports packets_sent (pktgen pkts-sofar / sender count), packets_seen (BPF counter) and packets_dropped (sender tx_dropped + frames lost between the devices).',
+    'Each run reports packets_sent (pktgen pkts-sofar / sender count), packets_seen (BPF counter) and packets_dropped (frames the sending device sent that the receiving device never got; frames the sending device refused are send_errors and not in packets_sent).',
   requires: { kernel: '5.10', maps: ['percpu_array', 'devmap', 'ringbuf'], programs: ['xdp'] },
   params: { mode: ['native', 'generic', 'test_run'], pktSize: [60, 1500] },
   quickParams: { mode: ['native', 'generic', 'test_run'], pktSize: [60] },

@@ -115,6 +115,7 @@ test.serial('xdp-virtio: native XDP on the hub NICs, or a skip that says why', (
   t.true(one(rows, 'xdp-virtio', 'xdp_tx', 'packets_forwarded') > 0, 'XDP_TX frames came back through the hub');
   t.true(one(rows, 'xdp-virtio', 'xdp_redirect', 'packets_forwarded') > 0);
   t.is(one(rows, 'xdp-virtio', 'topology', 'hub_nics_missing_after'), 0, 'both NICs are back in the root namespace');
+  t.true(one(rows, 'xdp-virtio', 'topology', 'guest_offloads_negotiated') >= 0, 'the negotiated guest offloads are recorded');
 });
 
 test.serial('tc-classification: cls_bpf classifies every frame pktgen sent, side by side with XDP', (t) => {

@@ -89,6 +89,17 @@ static inline struct dev_stats dev_stats_in(const char *ns, const char *ifname)
 	return s;
 }
 
+/* Frames the sender's device transmitted that the receiver's device never received: lost on the way (a full veth
+ * ring or backlog, the QEMU hub, a full virtio ring). Frames the sender's device refused (tx_dropped) are not in
+ * the generators' sent counts: pktgen and send() see them as errors. The receiver's rx_dropped is not added either:
+ * virtio_net counts XDP_DROP verdicts there, and veth reports its peer's drops there. */
+static inline unsigned long long lost_in_transit(const struct dev_stats *tx0, const struct dev_stats *tx1,
+						 const struct dev_stats *rx0, const struct dev_stats *rx1)
+{
+	long long d = (long long)(tx1->tx_pkts - tx0->tx_pkts) - (long long)(rx1->rx_pkts - rx0->rx_pkts);
+	return d > 0 ? d : 0;
+}
+
 /* ---- pktgen (module pktgen; one kernel thread, kpktgend_0, per netns) ---- */
 static inline void pg_write_path(const char *path, const char *cmd)
 {

@@ -3,7 +3,7 @@
  * (SO_ATTACH_BPF) or not. Variants: sf_baseline (no filter), sf_accept_all, sf_drop_half (every second packet),
  * sf_drop_all. Per interval: pps_received (socket), pps_accepted / pps_dropped (filter verdicts).
  * Totals: packets_sent (pktgen), packets_seen (filter runs), packets_accepted, packets_filtered, packets_received,
- * socket_drops (Udp RcvbufErrors of the receiver netns: accepted but the socket buffer was full), packets_dropped (veth drop counters). */
+ * socket_drops (Udp RcvbufErrors of the receiver netns: accepted but the socket buffer was full), packets_dropped (lost_in_transit: sent by va, never received by vb). */
 #include "net.h"
 #include <sys/uio.h>
 #include "sockfilter.skel.h"
@@ -114,7 +114,7 @@ static void run(const char *variant, int policy)
 	stop_rx = 1;
 	pthread_join(rth, NULL);
 	struct dev_stats tx1 = dev_stats_in(tx_ns, tx_dev), rx1 = dev_stats_in(rx_ns, rx_dev);
-	unsigned long long dropped = (tx1.tx_drop - tx0.tx_drop) + (rx1.rx_drop - rx0.rx_drop);
+	unsigned long long dropped = lost_in_transit(&tx0, &tx1, &rx0, &rx1);
 	emit_sample(variant, "packets_sent", "packets", sent, 0);
 	emit_sample(variant, "packets_received", "packets", received, 0);
 	emit_sample(variant, "socket_drops", "packets", udp_errors() - ue0, 0);

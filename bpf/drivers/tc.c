@@ -67,7 +67,7 @@ static void run(const char *variant, int verdict)
 	sleep_ns(300000000ULL);
 	unsigned long long seen = SEEN() - seen0;
 	struct dev_stats tx1 = dev_stats_in(tx_ns, tx_dev), rx1 = dev_stats_in(rx_ns, rx_dev);
-	unsigned long long dropped = (tx1.tx_drop - tx0.tx_drop) + (rx1.rx_drop - rx0.rx_drop);
+	unsigned long long dropped = lost_in_transit(&tx0, &tx1, &rx0, &rx1);
 	emit_sample(variant, "packets_sent", "packets", sent, 0);
 	emit_sample(variant, "packets_seen", "packets", seen, 0);
 	emit_sample(variant, "packets_dropped", "packets", dropped, 0);

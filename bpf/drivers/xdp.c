@@ -7,9 +7,9 @@
  *   --mode generic:  the same actions in skb (generic) mode, driven by a native AF_PACKET sender loop, never by pktgen
  *                    (pktgen into xdpgeneric crashes 6.1: FACTS.md).
  *   --mode test_run: BPF_PROG_TEST_RUN with --repeat on a --pkt-size frame: per-packet program cost.
- * Per variant: pps and ns_per_packet per interval, then totals packets_sent / packets_seen / packets_dropped
- * (sender tx_dropped + frames the sender's device sent that the receiver's never got), the raw device counters, and
- * packets_forwarded for TX/REDIRECT. */
+ * Per variant: pps, ns_per_packet and softirq_ns_per_packet per interval, then totals packets_sent / packets_seen /
+ * packets_dropped (lost_in_transit: frames the sender's device sent that the receiver's never got), the raw device
+ * counters, and packets_forwarded for TX/REDIRECT. */
 #include "net.h"
 #include <linux/if_link.h>
 #include "xdp_bench.skel.h"
@@ -141,12 +141,7 @@ static void run_live(const char *variant, int action, bool generic, int sample_e
 	sleep_ns(300000000ULL); /* let queued frames drain */
 	unsigned long long seen = SEEN() - seen0;
 	struct dev_stats tx1 = dev_stats_in(tx_ns, tx_dev), rx1 = dev_stats_in(rx_ns, rx_dev);
-	/* Frames that never reached the receiving driver: dropped by the sender's device, or lost between the sender's
-	 * device and the receiver's (QEMU hub / full virtio ring, invisible to the guest otherwise). The receiver's own
-	 * rx_dropped is not added: virtio_net counts XDP_DROP verdicts there. */
-	long long in_transit = (long long)(tx1.tx_pkts - tx0.tx_pkts) - (long long)(rx1.rx_pkts - rx0.rx_pkts);
-	unsigned long long dropped = (tx1.tx_drop - tx0.tx_drop) + (in_transit > 0 ? in_transit : 0);
-	if (!skel) dropped += rx1.rx_drop - rx0.rx_drop; /* no program: the stack's receive drops are losses too */
+	unsigned long long dropped = lost_in_transit(&tx0, &tx1, &rx0, &rx1);
 	emit_sample(variant, "sender_tx_packets", "packets", tx1.tx_pkts - tx0.tx_pkts, 0);
 	emit_sample(variant, "sender_tx_dropped", "packets", tx1.tx_drop - tx0.tx_drop, 0);
 	emit_sample(variant, "receiver_rx_packets", "packets", rx1.rx_pkts - rx0.rx_pkts, 0);
