@@ -1,29 +1,12 @@
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { lab, readCsv, unprivilegedCheckout, isRoot, repo, TEST_USER } from './helpers.js';
+import { lab, readCsv, unprivilegedCheckout } from './helpers.js';
 
 // The networking lab: every net scenario in one 6.1 boot (quick). Packets must really flow (BPF counters agree
 // with the generators within the drops the devices report), values are positive, and each scenario leaves no
 // namespaces, links, XDP attachments or moved NICs behind for the next one.
 
-/** Like unprivilegedCheckout(), in a directory of its own (bpf-lab-net), so concurrent test files do not recreate the
- * tree under this run. */
-function ownCheckout(): { cwd: string; user?: string; home?: string } {
-  if (!isRoot) return { cwd: repo };
-  if (spawnSync('id', ['-u', TEST_USER]).status !== 0) unprivilegedCheckout(); // creates the user and its home
-  const home = `/home/${TEST_USER}`;
-  const cwd = join(home, 'bpf-lab-net');
-  rmSync(cwd, { recursive: true, force: true });
-  mkdirSync(cwd, { recursive: true });
-  for (const e of ['package.json', 'package-lock.json', 'tsconfig.json', 'kernels', 'bpf', 'images', 'dist', 'node_modules', 'lab', 'scenarios']) {
-    if (existsSync(join(repo, e))) cpSync(join(repo, e), join(cwd, e), { recursive: true });
-  }
-  spawnSync('chown', ['-R', `${TEST_USER}:${TEST_USER}`, cwd]);
-  return { cwd, user: TEST_USER, home };
-}
-const as = ownCheckout();
+const as = unprivilegedCheckout('bpf-lab-net');
 const NET = ['xdp', 'xdp-virtio', 'tc-classification', 'socket-filter', 'sock-ops'];
 
 type Row = Record<string, string>;

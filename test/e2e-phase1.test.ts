@@ -1,30 +1,9 @@
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { lab, readCsv, unprivilegedCheckout, isRoot, repo, TEST_USER } from './helpers.js';
-
-/**
- * Like unprivilegedCheckout(), but in a directory of its own (bpf-lab-phase1): other test files recreate the shared
- * checkout when they load; neither must pull the tree from under the other's run when test files run concurrently.
- * The user's home (and so its cache) is shared.
- */
-function ownCheckout(): { cwd: string; user?: string; home?: string } {
-  if (!isRoot) return { cwd: repo };
-  if (spawnSync('id', ['-u', TEST_USER]).status !== 0) unprivilegedCheckout(); // creates the user and its home
-  const home = `/home/${TEST_USER}`;
-  const cwd = join(home, 'bpf-lab-phase1');
-  rmSync(cwd, { recursive: true, force: true });
-  mkdirSync(cwd, { recursive: true });
-  for (const e of ['package.json', 'package-lock.json', 'tsconfig.json', 'kernels', 'bpf', 'images', 'dist', 'node_modules', 'lab', 'scenarios']) {
-    if (existsSync(join(repo, e))) cpSync(join(repo, e), join(cwd, e), { recursive: true });
-  }
-  spawnSync('chown', ['-R', `${TEST_USER}:${TEST_USER}`, cwd]);
-  return { cwd, user: TEST_USER, home };
-}
+import { lab, readCsv, unprivilegedCheckout } from './helpers.js';
 
 // Correctness, not speed: every phase-1 scenario in one 6.1 boot, quick mode.
-const as = ownCheckout();
+const as = unprivilegedCheckout('bpf-lab-phase1');
 const PHASE1 = ['perfbuf-throughput', 'ringbuf-latency', 'kprobe-overhead', 'tracepoint-overhead', 'map-operation-latency'];
 
 type Row = Record<string, string>;

@@ -18,14 +18,15 @@ export const isRoot = process.getuid?.() === 0;
  * The lab must run as an ordinary user. When the tests run as root, a dedicated user gets its own copy of the
  * checkout (a root-owned clone may not be readable to others) and its own home, so its cache starts empty.
  */
-export function unprivilegedCheckout(): { cwd: string; user?: string; home?: string } {
+export function unprivilegedCheckout(dirName = 'bpf-lab'): { cwd: string; user?: string; home?: string } {
   if (!isRoot) return { cwd: repo };
   if (spawnSync('id', ['-u', TEST_USER]).status !== 0) {
     const r = spawnSync('useradd', ['--create-home', '--shell', '/bin/sh', TEST_USER], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`useradd ${TEST_USER}: ${r.stderr}`);
   }
   const home = `/home/${TEST_USER}`;
-  const cwd = join(home, 'bpf-lab');
+  // one directory per test file: a file that starts must not pull the tree from under another one's run
+  const cwd = join(home, dirName);
   rmSync(cwd, { recursive: true, force: true });
   mkdirSync(cwd, { recursive: true });
   for (const e of ['package.json', 'package-lock.json', 'tsconfig.json', 'kernels', 'bpf', 'images', 'dist', 'node_modules', 'lab', 'scenarios']) {
