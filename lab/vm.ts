@@ -58,7 +58,7 @@ export class Vm {
     private readonly console: WriteStream,
   ) {}
 
-  static async start(o: VmOptions, qemuVersionArgs: { spawnedAt?: (t: number) => void } = {}): Promise<Vm> {
+  static async start(o: VmOptions): Promise<Vm> {
     const dir = await mkdtemp(join(tmpdir(), 'bpf-lab-vm-'));
     const fsSocket = join(dir, 'fs.sock');
     const agentSocket = join(dir, 'agent.sock');
@@ -84,7 +84,6 @@ export class Vm {
       fsSocket, agentSocket, hubNics: o.hubNics,
     });
     const t0 = Date.now();
-    qemuVersionArgs.spawnedAt?.(t0);
     const qemu = track(spawn(PDEATHSIG[0], [...PDEATHSIG.slice(1), 'qemu-system-x86_64', ...args], { stdio: ['pipe', 'pipe', 'pipe'] }));
     const vm = new Vm(qemu, fsd, server, dir, console);
     qemu.stdout!.on('data', (d: Buffer) => vm.onConsole(d));
