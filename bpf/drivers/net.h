@@ -296,3 +296,30 @@ static inline void percpu_zero(int map_fd, int nkeys)
 }
 
 #endif
+
+/* Packets seen at the receiver: the program's per-CPU counter `key` when a program is attached (cmap >= 0),
+ * else the device's rx counter. */
+static inline unsigned long long rx_seen(int cmap, __u32 key, const char *ns, const char *dev)
+{
+	return cmap >= 0 ? percpu_sum(cmap, key) : dev_stats_in(ns, dev).rx_pkts;
+}
+
+/* Warm up, then one sample per interval: pps, ns per packet (1e9/pps) and receive-side softirq time per counted
+ * packet. Shared by the packet drivers (xdp, tc). */
+static inline void measure_pps(const char *variant, int cmap, __u32 key, const char *ns, const char *dev,
+			       double warmup, double duration, long interval_ms)
+{
+	sleep_ns((unsigned long long)(warmup * 1e9));
+	int samples = (int)(duration * 1000 / interval_ms);
+	if (samples < 1) samples = 1;
+	unsigned long long t0 = now_ns(), c0 = rx_seen(cmap, key, ns, dev), s0 = softirq_ns();
+	for (int rep = 0; rep < samples; rep++) {
+		sleep_ns(interval_ms * 1000000ULL);
+		unsigned long long t1 = now_ns(), c1 = rx_seen(cmap, key, ns, dev), s1 = softirq_ns();
+		double pps = (c1 - c0) / ((t1 - t0) / 1e9);
+		emit_sample(variant, "pps", "packets/s", pps, rep);
+		if (pps > 0) emit_sample(variant, "ns_per_packet", "ns", 1e9 / pps, rep);
+		if (c1 > c0) emit_sample(variant, "softirq_ns_per_packet", "ns", (double)(s1 - s0) / (c1 - c0), rep);
+		t0 = t1; c0 = c1; s0 = s1;
+	}
+}

@@ -107,7 +107,7 @@ static void run_live(const char *variant, int action, bool generic, int sample_e
 		}
 	}
 	int cmap = skel ? bpf_map__fd(skel->maps.counters) : -1;
-#define SEEN() (skel ? percpu_sum(cmap, C_PKTS) : dev_stats_in(rx_ns, rx_dev).rx_pkts)
+#define SEEN() rx_seen(skel ? cmap : -1, C_PKTS, rx_ns, rx_dev)
 	struct dev_stats tx0 = dev_stats_in(tx_ns, tx_dev), rx0 = dev_stats_in(rx_ns, rx_dev);
 	unsigned long long seen0 = SEEN();
 
@@ -122,19 +122,7 @@ static void run_live(const char *variant, int action, bool generic, int sample_e
 		pktgen_setup(&pg, tx_ns, tx_dev, rx_ip, rx_mac, pkt_size, 9);
 		pktgen_start(&pg);
 	}
-	sleep_ns((unsigned long long)(warmup * 1e9));
-	int samples = (int)(duration * 1000 / interval_ms);
-	if (samples < 1) samples = 1;
-	unsigned long long t0 = now_ns(), c0 = SEEN(), s0 = softirq_ns();
-	for (int rep = 0; rep < samples; rep++) {
-		sleep_ns(interval_ms * 1000000ULL);
-		unsigned long long t1 = now_ns(), c1 = SEEN(), s1 = softirq_ns();
-		double pps = (c1 - c0) / ((t1 - t0) / 1e9);
-		emit_sample(variant, "pps", "packets/s", pps, rep);
-		if (pps > 0) emit_sample(variant, "ns_per_packet", "ns", 1e9 / pps, rep);
-		if (c1 > c0) emit_sample(variant, "softirq_ns_per_packet", "ns", (double)(s1 - s0) / (c1 - c0), rep);
-		t0 = t1; c0 = c1; s0 = s1;
-	}
+	measure_pps(variant, skel ? cmap : -1, C_PKTS, rx_ns, rx_dev, warmup, duration, interval_ms);
 	unsigned long long sent, errors = 0;
 	if (generic) { rawsender_stop(&rs); sent = rs.sent; errors = rs.errors; }
 	else sent = pktgen_stop(&pg, &errors);
