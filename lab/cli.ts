@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { parseCommand, USAGE } from './args.js';
 import { UsageError, LabError, errorMessage } from './errors.js';
-import { loadCatalog } from './catalog.js';
+import { loadCatalog } from './kernels/catalog.js';
 import { runLab } from './run.js';
-import { execInGuest } from './guest-exec.js';
+import { execInGuest } from './vm/exec-in-guest.js';
 import { listKernels, listScenarios } from './listing.js';
-import { compareRuns, reproduceRun } from './compare.js';
-import { killAll } from './children.js';
+import { compareRuns, reproduceRun } from './results/compare.js';
+import { killAll } from './vm/children.js';
 
 async function main(argv: string[]): Promise<number> {
   const catalog = loadCatalog();

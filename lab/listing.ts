@@ -1,5 +1,5 @@
-import { loadCatalog } from './catalog.js';
-import { packagesCached } from './packages.js';
+import { loadCatalog } from './kernels/catalog.js';
+import { packagesCached } from './kernels/packages.js';
 import { scenarios } from '../scenarios/index.js';
 import { expandMatrix } from '../scenarios/define.js';
 

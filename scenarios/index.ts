@@ -1,5 +1,5 @@
 import type { ScenarioDefinition } from './define.js';
-import type { CrossRatio } from '../lab/ratios.js';
+import type { CrossRatio } from '../lab/results/ratios.js';
 import ringbufThroughput from './ringbuf-throughput.js';
 import perfbufThroughput from './perfbuf-throughput.js';
 import ringbufLatency from './ringbuf-latency.js';

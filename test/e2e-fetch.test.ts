@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 
 // A private cache for this file (set before the lab modules read it).
 process.env.LAB_CACHE = mkdtempSync(join(tmpdir(), 'bpf-lab-cache-test-'));
-const { ensurePackages } = await import('../lab/packages.js');
-const { loadCatalog } = await import('../lab/catalog.js');
+const { ensurePackages } = await import('../lab/kernels/packages.js');
+const { loadCatalog } = await import('../lab/kernels/catalog.js');
 const { LabError } = await import('../lab/errors.js');
 
 test.serial('two fetches of the same pins at once share one verified, complete extraction', async (t) => {

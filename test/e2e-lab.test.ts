@@ -2,7 +2,7 @@ import test from 'ava';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { lab, readCsv, unprivilegedCheckout, qemuProcesses, isRoot, repo } from './helpers.js';
-import { loadCatalog } from '../lab/catalog.js';
+import { loadCatalog } from '../lab/kernels/catalog.js';
 
 // One unprivileged checkout for the whole file: its cache is shared by the tests below.
 const as = unprivilegedCheckout();

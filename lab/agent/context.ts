@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { release, cpus } from 'node:os';
 import { Sample, type Features, type GuestMessage } from './protocol.js';
 import { ScenarioSkip, type ScenarioContext } from '../../scenarios/define.js';
-import { execCommand } from './exec.js';
+import { execCommand } from './command.js';
 
 const MODULE_DIR = '/run/lab/modules';
 const loaded = new Set<string>();

@@ -7,7 +7,7 @@ import { cpus, release, totalmem, uptime } from 'node:os';
 import { join } from 'node:path';
 import { AGENT_PORT_NAME, Features, HostMessage, LineSplitter, type GuestMessage } from './protocol.js';
 import { makeContext } from './context.js';
-import { execCommand } from './exec.js';
+import { execCommand } from './command.js';
 
 function cmdlineArg(name: string): string | undefined {
   const words = readFileSync('/proc/cmdline', 'utf8').trim().split(/\s+/);

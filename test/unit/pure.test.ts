@@ -1,14 +1,14 @@
 import test from 'ava';
-import { resolveKernels, loadCatalog, versionAtLeast } from '../../lab/catalog.js';
+import { resolveKernels, loadCatalog, versionAtLeast } from '../../lab/kernels/catalog.js';
 import { UsageError } from '../../lab/errors.js';
 import { parseCommand, parseMemory } from '../../lab/args.js';
-import { moduleClosure, parseDepends, moduleNameFromPath } from '../../lab/modules.js';
-import { summarize, percentile, welchSignificant } from '../../lab/stats.js';
-import { formatParams, parseParams, matchReference, summarizeRows, toCsv, fromCsv, RESULT_COLUMNS, type ResultRow } from '../../lab/results.js';
-import { parseAptSources, pickMirrors, sourcesList } from '../../lab/apt.js';
-import { qemuArgs, kernelCommandLine } from '../../lab/qemu.js';
-import { virtiofsdArgs } from '../../lab/virtiofsd.js';
-import { elfExpectedSize, bzImagePayload } from '../../lab/kernel-image.js';
+import { moduleClosure, parseDepends, moduleNameFromPath } from '../../lab/vm/modules.js';
+import { summarize, percentile, welchSignificant } from '../../lab/results/stats.js';
+import { formatParams, parseParams, matchReference, summarizeRows, toCsv, fromCsv, RESULT_COLUMNS, type ResultRow } from '../../lab/results/csv.js';
+import { parseAptSources, pickMirrors, sourcesList } from '../../lab/kernels/apt.js';
+import { qemuArgs, kernelCommandLine } from '../../lab/vm/qemu.js';
+import { virtiofsdArgs } from '../../lab/vm/virtiofsd.js';
+import { elfExpectedSize, bzImagePayload } from '../../lab/kernels/kernel-image.js';
 import { expandMatrix, matrixFor, unmetRequirement } from '../../scenarios/define.js';
 import { scenarios, suites } from '../../scenarios/index.js';
 
@@ -130,7 +130,7 @@ test('scenarios: matrices expand, quick mode is smaller, suites name known scena
 });
 
 test('cross-scenario ratios pair rows at equal settings and compute the published ratio', async (t) => {
-  const { crossRatios } = await import('../../lab/ratios.js');
+  const { crossRatios } = await import('../../lab/results/ratios.js');
   const row = (scenario: string, variant: string, params: string, mean: number) => ({ kernel: '6.1', scenario, variant, params, metric: 'events_per_s', mean, status: 'ok' }) as never;
   const summary = [
     row('rb', 'ringbuf', 'size=8;wakeup=every;api=reserve', 100),

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { repoRoot, cachePath } from './paths.js';
 import { sha256, sha256File } from './hash.js';
-import { run, runChecked } from './exec.js';
-import { exists } from './packages.js';
-import { LabError } from './errors.js';
+import { run, runChecked } from './spawn.js';
+import { exists } from '../kernels/packages.js';
+import { LabError } from '../errors.js';
 
 export interface Toolchain { clang: string; bpftool: string; libbpf: string; cc: string }
 export interface BuildResult { dir: string; key: string; objects: Record<string, string>; toolchain: Toolchain }

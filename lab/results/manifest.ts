@@ -1,6 +1,6 @@
-import type { PinnedPackage } from './catalog.js';
-import type { Toolchain } from './build.js';
-import type { AccelVerdict } from './accel.js';
+import type { PinnedPackage } from '../kernels/catalog.js';
+import type { Toolchain } from '../host/build.js';
+import type { AccelVerdict } from '../vm/accel.js';
 
 /** Everything needed to understand and re-run a run. Written as manifest.json. */
 export interface Manifest {

@@ -2,10 +2,10 @@ import { mkdir, readdir, rename, rm, stat, writeFile, access } from 'node:fs/pro
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { downloadPinned } from './apt.js';
-import { sha256, sha256File } from './hash.js';
-import { runChecked } from './exec.js';
-import { cachePath } from './paths.js';
-import { LabError } from './errors.js';
+import { sha256, sha256File } from '../host/hash.js';
+import { runChecked } from '../host/spawn.js';
+import { cachePath } from '../host/paths.js';
+import { LabError } from '../errors.js';
 import type { PinnedPackage } from './catalog.js';
 
 /**

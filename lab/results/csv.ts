@@ -1,7 +1,7 @@
 import Papa from 'papaparse';
-import type { Params } from './agent/protocol.js';
+import type { Params } from '../agent/protocol.js';
 import { summarize, NOISY_CV, type Summary } from './stats.js';
-import type { Reference } from '../scenarios/define.js';
+import type { Reference } from '../../scenarios/define.js';
 
 /** One tidy row of results.csv: one sample. */
 export interface ResultRow {

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { qemuArgs, kernelCommandLine, type Accel } from './qemu.js';
 import { virtiofsdArgs, type VirtiofsdCommand } from './virtiofsd.js';
 import { track, PDEATHSIG } from './children.js';
-import { LabError } from './errors.js';
-import { GuestMessage, LineSplitter, type Hello, type HostRequest, type Sample } from './agent/protocol.js';
+import { LabError } from '../errors.js';
+import { GuestMessage, LineSplitter, type Hello, type HostRequest, type Sample } from '../agent/protocol.js';
 
 export interface VmOptions {
   accel: Accel;

@@ -1,4 +1,4 @@
-import { AGENT_PORT_NAME } from './agent/protocol.js';
+import { AGENT_PORT_NAME } from '../agent/protocol.js';
 
 export type Accel = 'kvm' | 'tcg';
 

@@ -3,10 +3,10 @@ import { createWriteStream } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { repoRoot, cachePath } from './paths.js';
-import { sha256, sha256File } from './hash.js';
-import { run, captureBytes } from './exec.js';
-import { exists } from './packages.js';
+import { repoRoot, cachePath } from '../host/paths.js';
+import { sha256, sha256File } from '../host/hash.js';
+import { run, captureBytes } from '../host/spawn.js';
+import { exists } from '../kernels/packages.js';
 import { builtinModules, listModuleFiles, moduleClosure, parseDepends } from './modules.js';
 
 /** Modules the guest needs to boot: the PCI transport, the agent's serial port and the host-root share. */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { loadCatalog } from './catalog.js';
-import { ensurePackages } from './packages.js';
+import { loadCatalog } from '../kernels/catalog.js';
+import { ensurePackages } from '../kernels/packages.js';
 
 /** How to start the pinned Rust virtiofsd: trixie's loader runs it against trixie's libc, nothing installed. */
 export interface VirtiofsdCommand { cmd: string; prefixArgs: string[]; version: string }

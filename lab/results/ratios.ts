@@ -1,5 +1,5 @@
-import { parseParams, type SummaryRow } from './results.js';
-import type { Reference } from '../scenarios/define.js';
+import { parseParams, type SummaryRow } from './csv.js';
+import type { Reference } from '../../scenarios/define.js';
 
 /**
  * A ratio between two scenarios' rows at equal settings (e.g. ring buffer vs perf buffer events/s). Under TCG such

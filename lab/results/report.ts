@@ -1,9 +1,9 @@
 import MarkdownIt from 'markdown-it';
-import type { SummaryRow, RunOutcome } from './results.js';
+import type { SummaryRow, RunOutcome } from './csv.js';
 import type { Manifest } from './manifest.js';
-import type { ScenarioDefinition } from '../scenarios/define.js';
+import type { ScenarioDefinition } from '../../scenarios/define.js';
 import { crossRatios } from './ratios.js';
-import { crossRatioDefs } from '../scenarios/index.js';
+import { crossRatioDefs } from '../../scenarios/index.js';
 
 const fmt = (v: number | '' | undefined): string => {
   if (v === '' || v === undefined || !Number.isFinite(v)) return '';

@@ -1,6 +1,6 @@
 import { access, constants } from 'node:fs/promises';
-import { which, run } from './exec.js';
-import { LabError } from './errors.js';
+import { which, run } from './spawn.js';
+import { LabError } from '../errors.js';
 
 /** Host tools the lab runs, and the Debian package that provides each. */
 export const HOST_TOOLS: { cmd: string; pkg: string; path?: string }[] = [

@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { access, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { hostname, release as osRelease } from 'node:os';
 import { qemuArgs, kernelCommandLine, type Accel } from './qemu.js';
-import { cachePath } from './paths.js';
+import { cachePath } from '../host/paths.js';
 import { track, PDEATHSIG } from './children.js';
 
 export type AccelChoice = Accel | 'auto';

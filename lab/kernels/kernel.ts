@@ -4,7 +4,7 @@ import lockfile from 'proper-lockfile';
 import { loadCatalog, type KernelEntry } from './catalog.js';
 import { ensurePackages, exists } from './packages.js';
 import { extractVmlinux } from './kernel-image.js';
-import { sha256 } from './hash.js';
+import { sha256 } from '../host/hash.js';
 
 export interface KernelArtifacts {
   entry: KernelEntry;

@@ -1,9 +1,9 @@
 import { mkdir, readFile, readdir, writeFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { cachePath } from './paths.js';
-import { run } from './exec.js';
-import { LabError } from './errors.js';
+import { cachePath } from '../host/paths.js';
+import { run } from '../host/spawn.js';
+import { LabError } from '../errors.js';
 import type { PinnedPackage } from './catalog.js';
 
 /**

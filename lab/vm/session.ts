@@ -1,13 +1,13 @@
 import { join } from 'node:path';
-import { loadCatalog, type KernelEntry } from './catalog.js';
-import { ensureKernel, type KernelArtifacts } from './kernel.js';
+import { loadCatalog, type KernelEntry } from '../kernels/catalog.js';
+import { ensureKernel, type KernelArtifacts } from '../kernels/kernel.js';
 import { ensureVirtiofsd, type VirtiofsdCommand } from './virtiofsd.js';
-import { ensureBuild, type BuildResult } from './build.js';
+import { ensureBuild, type BuildResult } from '../host/build.js';
 import { ensureInitramfs, type InitramfsResult } from './initramfs.js';
 import { chooseAccel, type AccelChoice, type AccelVerdict } from './accel.js';
 import { Vm } from './vm.js';
-import { repoRoot } from './paths.js';
-import type { Ui } from './ui.js';
+import { repoRoot } from '../host/paths.js';
+import type { Ui } from '../ui.js';
 
 /** What every guest of a run shares: fetched kernels, the share daemon, the compiled BPF tree. */
 export interface HostSetup {

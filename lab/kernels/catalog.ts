@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { repoRoot } from './paths.js';
-import { UsageError } from './errors.js';
+import { repoRoot } from '../host/paths.js';
+import { UsageError } from '../errors.js';
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 hex digits');
 export const PinnedPackage = z.object({

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { resolveKernels } from './catalog.js';
-import { ensurePrerequisites } from './prereqs.js';
+import { resolveKernels } from '../kernels/catalog.js';
+import { ensurePrerequisites } from '../host/prereqs.js';
 import { prepareHost, bootGuest } from './session.js';
-import { run } from './exec.js';
-import { Ui } from './ui.js';
+import { run } from '../host/spawn.js';
+import { Ui } from '../ui.js';
 
 export interface GuestExecResult { kernel: string; release: string; accel: string; bootMs: number; code: number; stdout: string; stderr: string }
 

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fromCsv } from './results.js';
+import { fromCsv } from './csv.js';
 import { summarize, welchSignificant } from './stats.js';
-import { readManifest, runLab, type RunResult } from './run.js';
-import { UsageError } from './errors.js';
-import type { Params } from './agent/protocol.js';
+import { readManifest, runLab, type RunResult } from '../run.js';
+import { UsageError } from '../errors.js';
+import type { Params } from '../agent/protocol.js';
 
 /** Metrics where a larger value is better; everything else (ns, latency, drops) is better smaller. */
 const HIGHER_IS_BETTER = (metric: string) => /per_s$|pps$/.test(metric) && !/drop|lost|miss/.test(metric);
@@ -58,7 +58,7 @@ export async function compareRuns(a: string, b: string, thresholdPct: number): P
 /** Same pins (the catalog is checked against the manifest), same parameters, new run, then a comparison. */
 export async function reproduceRun(runDir: string, out: string, accel: 'auto' | 'kvm' | 'tcg', argv: string[]): Promise<RunResult & { comparison?: Comparison }> {
   const m = await readManifest(runDir);
-  const { loadCatalog } = await import('./catalog.js');
+  const { loadCatalog } = await import('../kernels/catalog.js');
   const catalog = loadCatalog();
   for (const k of m.kernels) {
     const now = catalog.kernels.find((c) => c.line === k.line);
