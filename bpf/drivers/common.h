@@ -1,8 +1,9 @@
 /* Shared helpers for the lab's native drivers: options, JSON-lines output, clocks, CPU pinning.
  * Contract with the agent: stdout carries one JSON object per line:
  *   {"type":"sample","variant":V,"metric":M,"unit":U,"value":X,"repetition":R[,"labels":{...}]}
- *   {"type":"log","msg":S}
- *   {"type":"skip","reason":S}   (the kernel lacks something: the scenario row becomes "skipped")
+ *   {"type":"log","msg":S}       (details, shown with --verbose)
+ *   {"type":"warn","msg":S}      (the user must see it: report Warnings, manifest, stderr)
+ *   {"type":"skip","reason":S[,"variant":V]}   (the kernel lacks something: that row becomes "skipped")
  * Errors go to stderr with a non-zero exit status. */
 #ifndef LAB_COMMON_H
 #define LAB_COMMON_H
@@ -20,34 +21,11 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
-static int lab_argc;
-static char **lab_argv;
-
-static inline void opts_init(int argc, char **argv) { lab_argc = argc; lab_argv = argv; }
-
-static inline const char *opt_str(const char *name, const char *def)
-{
-	for (int i = 1; i + 1 < lab_argc; i++)
-		if (lab_argv[i][0] == '-' && lab_argv[i][1] == '-' && strcmp(lab_argv[i] + 2, name) == 0)
-			return lab_argv[i + 1];
-	return def;
-}
-
-static inline long opt_long(const char *name, long def)
-{
-	const char *s = opt_str(name, NULL);
-	if (!s) return def;
-	char *end;
-	long v = strtol(s, &end, 0);
-	if (*end) { fprintf(stderr, "option --%s: '%s' is not an integer\n", name, s); exit(2); }
-	return v;
-}
-
-static inline double opt_double(const char *name, double def)
-{
-	const char *s = opt_str(name, NULL);
-	return s ? atof(s) : def;
-}
+/* Implemented in core/output.c: one copy of the option state and of the stdout lock for the whole driver. */
+void opts_init(int argc, char **argv);
+const char *opt_str(const char *name, const char *def);
+long opt_long(const char *name, long def);
+double opt_double(const char *name, double def);
 
 static inline unsigned long long now_ns(void)
 {
@@ -62,70 +40,19 @@ static inline void sleep_ns(unsigned long long ns)
 	while (nanosleep(&ts, &ts) && errno == EINTR) ;
 }
 
-static pthread_mutex_t lab_out_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static inline void emit_sample_labels(const char *variant, const char *metric, const char *unit, double value,
-				      int rep, const char *labels_json)
-{
-	pthread_mutex_lock(&lab_out_lock);
-	printf("{\"type\":\"sample\",\"variant\":\"%s\",\"metric\":\"%s\",\"unit\":\"%s\",\"value\":%.6f,\"repetition\":%d%s%s%s}\n",
-	       variant, metric, unit, value, rep, labels_json ? ",\"labels\":" : "", labels_json ? labels_json : "", "");
-	fflush(stdout);
-	pthread_mutex_unlock(&lab_out_lock);
-}
-
-static inline void emit_sample(const char *variant, const char *metric, const char *unit, double value, int rep)
-{
-	emit_sample_labels(variant, metric, unit, value, rep, NULL);
-}
-
-static inline void emit_log(const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	for (char *p = buf; *p; p++) if (*p == '"' || *p == '\\' || *p == '\n') *p = ' ';
-	pthread_mutex_lock(&lab_out_lock);
-	printf("{\"type\":\"log\",\"msg\":\"%s\"}\n", buf);
-	fflush(stdout);
-	pthread_mutex_unlock(&lab_out_lock);
-}
-
-static inline void emit_skip(const char *reason)
-{
-	printf("{\"type\":\"skip\",\"reason\":\"%s\"}\n", reason);
-	fflush(stdout);
-}
-
-static inline int pin_cpu(int cpu)
-{
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(cpu % sysconf(_SC_NPROCESSORS_ONLN), &set);
-	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-}
-
-static int lab_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
-{
-	if (level == LIBBPF_DEBUG) return 0;
-	return vfprintf(stderr, fmt, args);
-}
-
-/* Before 5.11 BPF memory is charged to RLIMIT_MEMLOCK. */
-static inline void lab_bpf_init(void)
-{
-	struct rlimit r = { RLIM_INFINITY, RLIM_INFINITY };
-	setrlimit(RLIMIT_MEMLOCK, &r);
-	libbpf_set_print(lab_libbpf_print);
-}
-
-static inline void die(const char *what, int err)
-{
-	fprintf(stderr, "%s: %s\n", what, strerror(err < 0 ? -err : err));
-	exit(1);
-}
+void emit_sample_labels(const char *variant, const char *metric, const char *unit, double value, int rep,
+			const char *labels_json);
+void emit_sample(const char *variant, const char *metric, const char *unit, double value, int rep);
+void emit_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Something the user must see in the report (a variant left out, a partial failure): not only with --verbose. */
+void emit_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The kernel lacks something for `variant` (NULL: for the whole run): that row becomes "skipped" with the reason;
+ * variants measured before it keep their samples. */
+void emit_skip_variant(const char *variant, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void emit_skip(const char *reason);
+int pin_cpu(int cpu);
+void lab_bpf_init(void);
+void die(const char *what, int err) __attribute__((noreturn));
 
 #define CACHELINE 64
 struct padded_counter { volatile unsigned long long v; char pad[CACHELINE - sizeof(unsigned long long)]; };

@@ -1,36 +1,38 @@
-/* perfbuf-throughput driver (the shape of the kernel's `bench` pb-libbpf benchmark).
- * Variant "baseline": producers call getpgid() with no program attached.
- * Variant "perfbuf":  the tracepoint program writes `batch` records per call with bpf_perf_event_output into the
- *                     calling CPU's perf buffer; a consumer thread drains all CPUs' buffers with perf_buffer__poll.
- * Notification: --wakeup-every 0 wakes the consumer on every record (sample_period = wakeup_events = 1);
- *               N wakes it every N records (sample_period = wakeup_events = N), as bench_ringbufs.c does.
- * Lost samples: drops_per_s comes from the PERF_RECORD_LOST records the consumer sees; records_dropped (total) is the
- * program's own count of failed outputs, so records_produced = records_consumed + records_dropped exactly.
- * Options: --record-size B --batch N --producers N --wakeup-every N --placement parallel|back-to-back
- *          --pages N (per CPU) --warmup S --duration S --interval-ms MS */
+/* perfbuf-throughput driver: the method of the kernel selftests' perfbuf bench (pb-libbpf in bench_ringbufs.c).
+ * Variant "baseline": the producers call getpgid() with nothing attached.
+ * Variant "perfbuf":  the program (fentry on the getpgid syscall function, or the sys_enter_getpgid tracepoint)
+ *                     writes `batch` records per call with bpf_perf_event_output into the calling CPU's buffer;
+ *                     one consumer drains every CPU's buffer with perf_buffer__poll.
+ * Placement and wakeups as in ringbuf.c; --wakeup-every N sets perf_event_attr sample_period = wakeup_events = N
+ * (0: 1), as the bench's --pb-sampled does.
+ * Lost samples: drops_per_s is the program's count of failed outputs per second; records_lost_reported is what the
+ * consumer saw in PERF_RECORD_LOST records (they arrive late), so records_produced = records_consumed + records_dropped.
+ * Options: --record-size B --batch N --producers N --wakeup-every N --hook fentry|tracepoint
+ *          --placement parallel|back-to-back --pages N (per CPU) --warmup S --duration S --interval-ms MS */
 #include "common.h"
+#include "core/bench.h"
 #include <sys/syscall.h>
 #include <linux/bpf.h>
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include "perfbuf.skel.h"
+#include "syscall_func.h"
 
-#define MAX_PRODUCERS 64
-static struct padded_counter calls[MAX_PRODUCERS];
-static volatile int stop_producers, stop_consumer;
-static struct padded_counter consumed, lost;
-static int nr_cpus;
 static bool back_to_back;
+static struct padded_counter consumed, lost;
 static struct perf_buffer *pb;
+static struct perfbuf_bpf *skel;
 
-static void *producer(void *arg)
+static inline void trigger_batch(long slot)
 {
-	long idx = (long)arg;
-	pin_cpu(back_to_back ? 0 : idx);
-	while (!stop_producers) {
-		syscall(__NR_getpgid);
-		calls[idx].v++;
-	}
+	syscall(__NR_getpgid);
+	bench_count_call(slot);
+}
+
+static void *producer(long idx)
+{
+	if (back_to_back) { trigger_batch(idx); return NULL; }
+	while (!bench_producers_stop) trigger_batch(idx);
 	return NULL;
 }
 
@@ -43,70 +45,66 @@ static enum bpf_perf_event_ret on_event(void *ctx, int cpu, struct perf_event_he
 	return LIBBPF_PERF_EVENT_CONT;
 }
 
-static void *consumer(void *arg)
+static void *consumer(long idx)
 {
-	pin_cpu(back_to_back ? 0 : (nr_cpus > 1 ? nr_cpus - 1 : 0));
-	while (!stop_consumer)
+	while (!bench_consumers_stop) {
 		perf_buffer__poll(pb, 100);
+		if (back_to_back && !bench_producers_stop) trigger_batch(BENCH_MAX_THREADS);
+	}
 	perf_buffer__consume(pb);
 	return NULL;
 }
 
-static unsigned long long sum_calls(int n)
+static void detach_and_settle(void)
 {
-	unsigned long long s = 0;
-	for (int i = 0; i < n; i++) s += calls[i].v;
-	return s;
+	perfbuf_bpf__detach(skel);
+	sleep_ns(200000000ULL);
 }
 
-static void measure(const char *variant, int producers, double warmup, double duration, long interval_ms, long record_size, bool bpf)
-{
-	sleep_ns((unsigned long long)(warmup * 1e9));
-	int samples = (int)(duration * 1000 / interval_ms);
-	if (samples < 1) samples = 1;
-	unsigned long long t0 = now_ns(), c0 = sum_calls(producers), k0 = consumed.v, l0 = lost.v;
-	for (int rep = 0; rep < samples; rep++) {
-		sleep_ns(interval_ms * 1000000ULL);
-		unsigned long long t1 = now_ns(), c1 = sum_calls(producers), k1 = consumed.v, l1 = lost.v;
-		double dt = (t1 - t0) / 1e9;
-		emit_sample(variant, "syscalls_per_s", "calls/s", (c1 - c0) / dt, rep);
-		if (bpf) {
-			emit_sample(variant, "events_per_s", "events/s", (k1 - k0) / dt, rep);
-			emit_sample(variant, "drops_per_s", "events/s", (l1 - l0) / dt, rep);
-			emit_sample(variant, "mb_per_s", "MB/s", (k1 - k0) * (double)record_size / dt / 1e6, rep);
-		}
-		t0 = t1; c0 = c1; k0 = k1; l0 = l1;
-	}
-}
+static unsigned long long read_consumed(void) { return consumed.v; }
+static unsigned long long read_dropped(void) { return skel->bss->dropped; }
 
 int main(int argc, char **argv)
 {
 	opts_init(argc, argv);
 	lab_bpf_init();
-	long record_size = opt_long("record-size", 64), batch = opt_long("batch", 1);
-	long producers = opt_long("producers", 1), wakeup_every = opt_long("wakeup-every", 0);
-	long pages = opt_long("pages", 128), interval_ms = opt_long("interval-ms", 1000);
-	double warmup = opt_double("warmup", 1), duration = opt_double("duration", 5);
+	struct bench_env env;
+	bench_env_from_opts(&env);
+	long record_size = opt_long("record-size", 8), batch = opt_long("batch", 1);
+	long producers = opt_long("producers", 1), wakeup_every = opt_long("wakeup-every", 0), pages = opt_long("pages", 128);
+	const char *hook = opt_str("hook", "fentry");
 	back_to_back = strcmp(opt_str("placement", "parallel"), "back-to-back") == 0;
-	nr_cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	if (producers < 1 || producers > MAX_PRODUCERS) { fprintf(stderr, "--producers must be 1..%d\n", MAX_PRODUCERS); return 2; }
+	if (producers < 1 || producers > BENCH_MAX_THREADS) { fprintf(stderr, "--producers must be 1..%d\n", BENCH_MAX_THREADS); return 2; }
+	if (back_to_back && producers != 1) { fprintf(stderr, "--placement back-to-back takes exactly one producer (the consumer triggers each batch)\n"); return 2; }
 	if (record_size < 8 || record_size >= 4096) { fprintf(stderr, "--record-size must be 8..4095\n"); return 2; }
 	if (batch < 1 || batch > 1024) { fprintf(stderr, "--batch must be 1..1024\n"); return 2; }
+	bool fentry = strcmp(hook, "fentry") == 0;
+	if (!fentry && strcmp(hook, "tracepoint")) { fprintf(stderr, "--hook must be fentry or tracepoint\n"); return 2; }
 
-	pthread_t prod[MAX_PRODUCERS], cons;
-	stop_producers = 0;
-	for (long i = 0; i < producers; i++) pthread_create(&prod[i], NULL, producer, (void *)i);
-	measure("baseline", producers, warmup, duration, interval_ms, 0, false);
-	stop_producers = 1;
-	for (long i = 0; i < producers; i++) pthread_join(prod[i], NULL);
-	memset(calls, 0, sizeof(calls));
+	struct bench_phase base = {
+		.variant = "baseline", .producers = producers, .producer = producer, .ncounters = 1,
+		.counters = { { "syscalls_per_s", "calls/s", 0, bench_calls } },
+	};
+	bool b2b = back_to_back;
+	back_to_back = false;
+	bench_run(&env, &base);
+	back_to_back = b2b;
+	bench_reset_calls();
 
-	struct perfbuf_bpf *skel = perfbuf_bpf__open();
+	skel = perfbuf_bpf__open();
 	if (!skel) die("open perfbuf.bpf.o", errno);
 	skel->rodata->target_tgid = getpid();
 	skel->rodata->batch = batch;
 	skel->rodata->record_size = record_size;
+	bpf_program__set_autoload(skel->progs.produce_fentry, fentry);
+	bpf_program__set_autoload(skel->progs.produce_tp, !fentry);
+	const char *func = syscall_func("getpgid");
+	if (fentry) bpf_program__set_attach_target(skel->progs.produce_fentry, 0, func);
 	int err = perfbuf_bpf__load(skel);
+	if (err && fentry) {
+		emit_skip_variant("perfbuf", "fentry on %s does not load on this kernel (%s)", func, strerror(-err));
+		return 0;
+	}
 	if (err) die("load perfbuf.bpf.o", err);
 
 	struct perf_event_attr attr = {
@@ -116,20 +114,21 @@ int main(int argc, char **argv)
 	pb = perf_buffer__new_raw(bpf_map__fd(skel->maps.pb), pages, &attr, on_event, NULL, NULL);
 	if (!pb) die("perf_buffer__new_raw", errno);
 	err = perfbuf_bpf__attach(skel);
-	if (err) die("attach tracepoint syscalls/sys_enter_getpgid", err);
-	pthread_create(&cons, NULL, consumer, NULL);
+	if (err) die(fentry ? "attach fentry" : "attach tracepoint syscalls/sys_enter_getpgid", err);
 
-	stop_producers = 0;
-	for (long i = 0; i < producers; i++) pthread_create(&prod[i], NULL, producer, (void *)i);
-	measure("perfbuf", producers, warmup, duration, interval_ms, record_size, true);
-	stop_producers = 1;
-	for (long i = 0; i < producers; i++) pthread_join(prod[i], NULL);
-	perfbuf_bpf__detach(skel);
-	sleep_ns(200000000ULL);
-	stop_consumer = 1;
-	pthread_join(cons, NULL);
+	struct bench_phase ph = {
+		.variant = "perfbuf", .producers = producers, .consumers = 1, .producer = producer, .consumer = consumer,
+		.drain = detach_and_settle, .ncounters = 4,
+		.counters = {
+			{ "events_per_s", "events/s", 0, read_consumed },
+			{ "drops_per_s", "events/s", 0, read_dropped },
+			{ "mb_per_s", "MB/s", record_size / 1e6, read_consumed },
+			{ "syscalls_per_s", "calls/s", 0, bench_calls },
+		},
+	};
+	bench_run(&env, &ph);
 
-	emit_sample("perfbuf", "records_produced", "records", skel->bss->produced, 0);
+	emit_sample("perfbuf", "records_produced", "records", (double)skel->bss->calls * batch, 0);
 	emit_sample("perfbuf", "records_consumed", "records", consumed.v, 0);
 	emit_sample("perfbuf", "records_dropped", "records", skel->bss->dropped, 0);
 	emit_sample("perfbuf", "records_lost_reported", "records", lost.v, 0);

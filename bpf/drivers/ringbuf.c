@@ -1,10 +1,16 @@
-/* ringbuf-throughput driver (the shape of the kernel's `bench` ringbuf benchmarks).
- * Variant "baseline": producers call getpgid() with no program attached.
- * Variant "ringbuf":  the tracepoint program writes `batch` records per call; a consumer drains them with
- *                     libbpf's ring_buffer__poll (--consumer libbpf) or a hand-written reader (--consumer custom).
- * Options: --record-size B --batch N --producers N --wakeup-every N (0 = every record) --api reserve|output
- *          --placement parallel|back-to-back --ring-kb K --warmup S --duration S --interval-ms MS */
+/* ringbuf-throughput driver: the method of the kernel selftests' ringbuf benches (bench_ringbufs.c).
+ * Variant "baseline": the producers call getpgid() with nothing attached.
+ * Variant "ringbuf":  the program (fentry on the getpgid syscall function, or the sys_enter_getpgid tracepoint)
+ *                     writes `batch` records per call; one consumer drains them with libbpf's ring_buffer__poll
+ *                     (--consumer libbpf) or a hand-written reader of the mmap'ed ring (--consumer custom).
+ * Placement: parallel (producers loop on their own CPUs, the consumer on CPU 0) or back-to-back (the bench's b2b:
+ *            one batch is seeded, then the consumer triggers the next batch after each drain; one producer only).
+ * Wakeups:   --wakeup-every 0 = the kernel's default notification; N = forced once N records' worth of data is
+ *            unconsumed (the bench's --rb-sampled with --rb-sample-rate N).
+ * Options:   --record-size B --batch N --producers N --wakeup-every N --api reserve|output --hook fentry|tracepoint
+ *            --placement parallel|back-to-back --consumer libbpf|custom --ring-kb K --warmup S --duration S --interval-ms MS */
 #include "common.h"
+#include "core/bench.h"
 #include <stdatomic.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -12,22 +18,23 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include "ringbuf.skel.h"
+#include "syscall_func.h"
 
-#define MAX_PRODUCERS 64
-static struct padded_counter calls[MAX_PRODUCERS];
-static volatile int stop_producers, stop_consumer;
-static struct padded_counter consumed;
-static int nr_cpus;
 static bool back_to_back;
+static long record_size;
+static struct padded_counter consumed;
+static struct ringbuf_bpf *skel;
 
-static void *producer(void *arg)
+static inline void trigger_batch(long slot)
 {
-	long idx = (long)arg;
-	pin_cpu(back_to_back ? 0 : idx);
-	while (!stop_producers) {
-		syscall(__NR_getpgid);
-		calls[idx].v++;
-	}
+	syscall(__NR_getpgid);
+	bench_count_call(slot);
+}
+
+static void *producer(long idx)
+{
+	if (back_to_back) { trigger_batch(idx); return NULL; } /* seed the first batch */
+	while (!bench_producers_stop) trigger_batch(idx);
 	return NULL;
 }
 
@@ -37,23 +44,22 @@ static int on_record(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-/* libbpf consumer */
 static struct ring_buffer *rb_libbpf;
-static void *consumer_libbpf(void *arg)
+static void *consumer_libbpf(long idx)
 {
-	pin_cpu(back_to_back ? 0 : (nr_cpus > 1 ? nr_cpus - 1 : 0));
-	while (!stop_consumer)
+	while (!bench_consumers_stop) {
 		ring_buffer__poll(rb_libbpf, 100);
+		if (back_to_back && !bench_producers_stop) trigger_batch(BENCH_MAX_THREADS);
+	}
 	ring_buffer__consume(rb_libbpf);
 	return NULL;
 }
 
-/* Hand-written consumer: maps the ring directly and walks the records (BPF_RINGBUF_* header layout). */
+/* Hand-written consumer: maps the ring and walks the records (BPF_RINGBUF_* header layout). */
 struct custom_rb {
-	int map_fd, epoll_fd;
+	int epoll_fd;
 	unsigned long mask;
-	unsigned long *consumer_pos;
-	unsigned long *producer_pos;
+	unsigned long *consumer_pos, *producer_pos;
 	void *data;
 };
 static struct custom_rb crb;
@@ -61,7 +67,6 @@ static struct custom_rb crb;
 static int custom_open(int map_fd, unsigned long size)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	crb.map_fd = map_fd;
 	crb.mask = size - 1;
 	crb.consumer_pos = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
 	if (crb.consumer_pos == MAP_FAILED) return -errno;
@@ -74,129 +79,121 @@ static int custom_open(int map_fd, unsigned long size)
 	return epoll_ctl(crb.epoll_fd, EPOLL_CTL_ADD, map_fd, &ev) ? -errno : 0;
 }
 
-static int custom_drain(void)
+/* Walks committed records and releases them to the producer once per pass, as the kernel bench's custom consumer
+ * does; on an uncommitted record it stops, but keeps what it consumed (the bench returns there without storing the
+ * position, so it walks — and counts — those records again on the next wakeup). */
+static void custom_drain(void)
 {
 	unsigned long cons = atomic_load_explicit((_Atomic unsigned long *)crb.consumer_pos, memory_order_acquire);
-	int n = 0;
 	for (;;) {
 		unsigned long prod = atomic_load_explicit((_Atomic unsigned long *)crb.producer_pos, memory_order_acquire);
-		if (cons >= prod) break;
+		unsigned long start = cons;
+		bool busy = false;
 		while (cons < prod) {
 			unsigned int *hdr = (unsigned int *)((char *)crb.data + (cons & crb.mask));
 			unsigned int len = atomic_load_explicit((_Atomic unsigned int *)hdr, memory_order_acquire);
-			if (len & BPF_RINGBUF_BUSY_BIT) goto out;
+			if (len & BPF_RINGBUF_BUSY_BIT) { busy = true; break; }
 			cons += (((len & ~BPF_RINGBUF_DISCARD_BIT) + BPF_RINGBUF_HDR_SZ) + 7) / 8 * 8;
-			if (!(len & BPF_RINGBUF_DISCARD_BIT)) { consumed.v++; n++; }
-			atomic_store_explicit((_Atomic unsigned long *)crb.consumer_pos, cons, memory_order_release);
+			if (!(len & BPF_RINGBUF_DISCARD_BIT)) consumed.v++;
 		}
+		if (cons != start) atomic_store_explicit((_Atomic unsigned long *)crb.consumer_pos, cons, memory_order_release);
+		if (busy || cons == start) return;
 	}
-out:
-	return n;
 }
 
-static void *consumer_custom(void *arg)
+static void *consumer_custom(long idx)
 {
 	struct epoll_event ev;
-	pin_cpu(back_to_back ? 0 : (nr_cpus > 1 ? nr_cpus - 1 : 0));
-	while (!stop_consumer) {
-		if (custom_drain() == 0)
-			epoll_wait(crb.epoll_fd, &ev, 1, 100);
+	while (!bench_consumers_stop) {
+		if (back_to_back && !bench_producers_stop) trigger_batch(BENCH_MAX_THREADS);
+		if (epoll_wait(crb.epoll_fd, &ev, 1, 100) > 0) custom_drain();
 	}
 	custom_drain();
 	return NULL;
 }
 
-static unsigned long long sum_calls(int n)
+static void detach_and_settle(void)
 {
-	unsigned long long s = 0;
-	for (int i = 0; i < n; i++) s += calls[i].v;
-	return s;
+	ringbuf_bpf__detach(skel);
+	sleep_ns(200000000ULL); /* the consumer drains what is left */
 }
 
-/* Warm up, then one sample per interval. `with_bpf` adds the ring buffer metrics. */
-static void measure(const char *variant, int producers, double warmup, double duration, long interval_ms,
-		    struct ringbuf_bpf *skel, long record_size)
-{
-	sleep_ns((unsigned long long)(warmup * 1e9));
-	int samples = (int)(duration * 1000 / interval_ms);
-	if (samples < 1) samples = 1;
-	unsigned long long t0 = now_ns(), c0 = sum_calls(producers), k0 = consumed.v;
-	unsigned long long d0 = skel ? skel->bss->dropped : 0;
-	for (int rep = 0; rep < samples; rep++) {
-		sleep_ns(interval_ms * 1000000ULL);
-		unsigned long long t1 = now_ns(), c1 = sum_calls(producers), k1 = consumed.v;
-		double dt = (t1 - t0) / 1e9;
-		emit_sample(variant, "syscalls_per_s", "calls/s", (c1 - c0) / dt, rep);
-		if (skel) {
-			unsigned long long d1 = skel->bss->dropped;
-			emit_sample(variant, "events_per_s", "events/s", (k1 - k0) / dt, rep);
-			emit_sample(variant, "drops_per_s", "events/s", (d1 - d0) / dt, rep);
-			emit_sample(variant, "mb_per_s", "MB/s", (k1 - k0) * (double)record_size / dt / 1e6, rep);
-			d0 = d1;
-		}
-		t0 = t1; c0 = c1; k0 = k1;
-	}
-}
+static unsigned long long read_consumed(void) { return consumed.v; }
+static unsigned long long read_dropped(void) { return skel->bss->dropped; }
 
 int main(int argc, char **argv)
 {
 	opts_init(argc, argv);
 	lab_bpf_init();
-	long record_size = opt_long("record-size", 64), batch = opt_long("batch", 1);
-	long producers = opt_long("producers", 1), wakeup_every = opt_long("wakeup-every", 0);
-	long ring_kb = opt_long("ring-kb", 512), interval_ms = opt_long("interval-ms", 1000);
-	double warmup = opt_double("warmup", 1), duration = opt_double("duration", 5);
-	const char *api = opt_str("api", "reserve"), *consumer = opt_str("consumer", "libbpf");
+	struct bench_env env;
+	bench_env_from_opts(&env);
+	record_size = opt_long("record-size", 8);
+	long batch = opt_long("batch", 1), producers = opt_long("producers", 1), wakeup_every = opt_long("wakeup-every", 0);
+	long ring_kb = opt_long("ring-kb", 512);
+	const char *api = opt_str("api", "reserve"), *consumer = opt_str("consumer", "libbpf"), *hook = opt_str("hook", "fentry");
 	back_to_back = strcmp(opt_str("placement", "parallel"), "back-to-back") == 0;
-	nr_cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	if (producers < 1 || producers > MAX_PRODUCERS) { fprintf(stderr, "--producers must be 1..%d\n", MAX_PRODUCERS); return 2; }
+	if (producers < 1 || producers > BENCH_MAX_THREADS) { fprintf(stderr, "--producers must be 1..%d\n", BENCH_MAX_THREADS); return 2; }
+	if (back_to_back && producers != 1) { fprintf(stderr, "--placement back-to-back takes exactly one producer (the consumer triggers each batch)\n"); return 2; }
 	if (record_size < 8 || record_size >= 4096) { fprintf(stderr, "--record-size must be 8..4095\n"); return 2; }
 	if (batch < 1 || batch > 1024) { fprintf(stderr, "--batch must be 1..1024\n"); return 2; }
+	bool fentry = strcmp(hook, "fentry") == 0;
+	if (!fentry && strcmp(hook, "tracepoint")) { fprintf(stderr, "--hook must be fentry or tracepoint\n"); return 2; }
+	bool custom = strcmp(consumer, "custom") == 0;
 
-	pthread_t prod[MAX_PRODUCERS], cons;
+	struct bench_phase base = {
+		.variant = "baseline", .producers = producers, .producer = producer, .ncounters = 1,
+		.counters = { { "syscalls_per_s", "calls/s", 0, bench_calls } },
+	};
+	/* back-to-back has no free-running producer: its baseline is one thread looping, like the bench's trig-base */
+	bool b2b = back_to_back;
+	back_to_back = false;
+	bench_run(&env, &base);
+	back_to_back = b2b;
+	bench_reset_calls();
 
-	/* baseline: the same producers, nothing attached */
-	stop_producers = 0;
-	for (long i = 0; i < producers; i++) pthread_create(&prod[i], NULL, producer, (void *)i);
-	measure("baseline", producers, warmup, duration, interval_ms, NULL, 0);
-	stop_producers = 1;
-	for (long i = 0; i < producers; i++) pthread_join(prod[i], NULL);
-	memset(calls, 0, sizeof(calls));
-
-	struct ringbuf_bpf *skel = ringbuf_bpf__open();
+	skel = ringbuf_bpf__open();
 	if (!skel) die("open ringbuf.bpf.o", errno);
 	skel->rodata->target_tgid = getpid();
 	skel->rodata->batch = batch;
 	skel->rodata->record_size = record_size;
-	skel->rodata->wakeup_every = wakeup_every;
+	/* the bench's sampled threshold: N records of data (record rounded to 8 bytes + the 8-byte header) */
+	skel->rodata->wakeup_data_size = wakeup_every > 0 ? wakeup_every * ((record_size + 7) / 8 * 8 + 8) : 0;
 	skel->rodata->use_output = strcmp(api, "output") == 0;
 	bpf_map__set_max_entries(skel->maps.rb, ring_kb * 1024);
+	bpf_program__set_autoload(skel->progs.produce_fentry, fentry);
+	bpf_program__set_autoload(skel->progs.produce_tp, !fentry);
+	const char *func = syscall_func("getpgid");
+	if (fentry) bpf_program__set_attach_target(skel->progs.produce_fentry, 0, func);
 	int err = ringbuf_bpf__load(skel);
+	if (err && fentry) {
+		emit_skip_variant("ringbuf", "fentry on %s does not load on this kernel (%s)", func, strerror(-err));
+		return 0;
+	}
 	if (err) die("load ringbuf.bpf.o", err);
 	err = ringbuf_bpf__attach(skel);
-	if (err) die("attach tracepoint syscalls/sys_enter_getpgid", err);
+	if (err) die(fentry ? "attach fentry" : "attach tracepoint syscalls/sys_enter_getpgid", err);
 
-	if (strcmp(consumer, "custom") == 0) {
+	if (custom) {
 		err = custom_open(bpf_map__fd(skel->maps.rb), ring_kb * 1024);
 		if (err) die("mmap ring buffer", err);
-		pthread_create(&cons, NULL, consumer_custom, NULL);
 	} else {
 		rb_libbpf = ring_buffer__new(bpf_map__fd(skel->maps.rb), on_record, NULL, NULL);
 		if (!rb_libbpf) die("ring_buffer__new", errno);
-		pthread_create(&cons, NULL, consumer_libbpf, NULL);
 	}
-	stop_producers = 0;
-	for (long i = 0; i < producers; i++) pthread_create(&prod[i], NULL, producer, (void *)i);
-	measure("ringbuf", producers, warmup, duration, interval_ms, skel, record_size);
-	stop_producers = 1;
-	for (long i = 0; i < producers; i++) pthread_join(prod[i], NULL);
-	ringbuf_bpf__detach(skel);
-	sleep_ns(200000000ULL);
-	stop_consumer = 1;
-	pthread_join(cons, NULL);
+	struct bench_phase rb = {
+		.variant = "ringbuf", .producers = producers, .consumers = 1, .producer = producer,
+		.consumer = custom ? consumer_custom : consumer_libbpf, .drain = detach_and_settle, .ncounters = 4,
+		.counters = {
+			{ "events_per_s", "events/s", 0, read_consumed },
+			{ "drops_per_s", "events/s", 0, read_dropped },
+			{ "mb_per_s", "MB/s", record_size / 1e6, read_consumed },
+			{ "syscalls_per_s", "calls/s", 0, bench_calls },
+		},
+	};
+	bench_run(&env, &rb);
 
-	/* accounting over the whole run: every record the program tried to write was consumed or dropped */
-	emit_sample("ringbuf", "records_produced", "records", skel->bss->produced, 0);
+	/* accounting over the whole run: every record the program attempted was consumed or dropped */
+	emit_sample("ringbuf", "records_produced", "records", (double)skel->bss->calls * batch, 0);
 	emit_sample("ringbuf", "records_consumed", "records", consumed.v, 0);
 	emit_sample("ringbuf", "records_dropped", "records", skel->bss->dropped, 0);
 	if (rb_libbpf) ring_buffer__free(rb_libbpf);

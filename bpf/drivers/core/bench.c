@@ -1,0 +1,89 @@
+/* Implementation of the shared sampling core (see bench.h). */
+#define _GNU_SOURCE
+#include "bench.h"
+#include "../common.h"
+
+volatile int bench_producers_stop, bench_consumers_stop;
+static struct padded_counter calls[BENCH_MAX_THREADS + 1];
+
+void bench_count_call(long slot) { calls[slot < BENCH_MAX_THREADS ? slot : BENCH_MAX_THREADS].v++; }
+
+unsigned long long bench_calls(void)
+{
+	unsigned long long s = 0;
+	for (int i = 0; i <= BENCH_MAX_THREADS; i++) s += calls[i].v;
+	return s;
+}
+
+void bench_reset_calls(void) { memset(calls, 0, sizeof(calls)); }
+
+void bench_env_from_opts(struct bench_env *env)
+{
+	env->warmup_s = opt_double("warmup", 1);
+	env->duration_s = opt_double("duration", 5);
+	env->interval_ms = opt_long("interval-ms", 1000);
+	env->nr_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (env->interval_ms < 1 || env->duration_s <= 0 || env->warmup_s < 0) {
+		fprintf(stderr, "--interval-ms must be >= 1, --duration > 0, --warmup >= 0\n");
+		exit(2);
+	}
+}
+
+int bench_samples(const struct bench_env *env)
+{
+	int n = (int)(env->duration_s * 1000 / env->interval_ms);
+	return n < 1 ? 1 : n;
+}
+
+struct thread_start { void *(*fn)(long); long idx; int cpu; };
+
+static void *thread_main(void *arg)
+{
+	struct thread_start *t = arg;
+	pin_cpu(t->cpu);
+	return t->fn(t->idx);
+}
+
+void bench_run(const struct bench_env *env, const struct bench_phase *ph)
+{
+	if (ph->producers > BENCH_MAX_THREADS || ph->consumers > BENCH_MAX_THREADS || ph->ncounters > BENCH_MAX_COUNTERS) {
+		fprintf(stderr, "bench_run: too many threads or counters\n");
+		exit(2);
+	}
+	pthread_t prod[BENCH_MAX_THREADS], cons[BENCH_MAX_THREADS];
+	struct thread_start ps[BENCH_MAX_THREADS], cs[BENCH_MAX_THREADS];
+	bench_producers_stop = bench_consumers_stop = 0;
+	for (int i = 0; i < ph->consumers; i++) {
+		cs[i] = (struct thread_start){ ph->consumer, i, i % env->nr_cpus };
+		pthread_create(&cons[i], NULL, thread_main, &cs[i]);
+	}
+	for (int i = 0; i < ph->producers; i++) {
+		ps[i] = (struct thread_start){ ph->producer, i, (ph->consumers + i) % env->nr_cpus };
+		pthread_create(&prod[i], NULL, thread_main, &ps[i]);
+	}
+
+	sleep_ns((unsigned long long)(env->warmup_s * 1e9));
+	int samples = bench_samples(env);
+	unsigned long long prev[BENCH_MAX_COUNTERS], t0 = now_ns();
+	for (int c = 0; c < ph->ncounters; c++) prev[c] = ph->counters[c].read();
+	for (int rep = 0; rep < samples; rep++) {
+		sleep_ns(env->interval_ms * 1000000ULL);
+		unsigned long long t1 = now_ns();
+		double dt = (t1 - t0) / 1e9;
+		for (int c = 0; c < ph->ncounters; c++) {
+			const struct bench_counter *k = &ph->counters[c];
+			unsigned long long v = k->read();
+			double rate = (double)(v - prev[c]) / dt * (k->scale ? k->scale : 1);
+			prev[c] = v;
+			if (ph->keep) ph->keep[rep * ph->ncounters + c] = rate;
+			else emit_sample(ph->variant, k->metric, k->unit, rate, rep);
+		}
+		t0 = t1;
+	}
+
+	bench_producers_stop = 1;
+	for (int i = 0; i < ph->producers; i++) pthread_join(prod[i], NULL);
+	if (ph->drain) ph->drain();
+	bench_consumers_stop = 1;
+	for (int i = 0; i < ph->consumers; i++) pthread_join(cons[i], NULL);
+}

@@ -1,0 +1,51 @@
+/* The sampling core every driver shares: the lifecycle of the kernel selftests' `bench` (struct bench) —
+ * consumers and producers started on pinned CPUs, a warm-up, then one sample per interval of each declared
+ * counter as a rate, then producers stopped, a drain step, consumers stopped.
+ *
+ * A driver describes one phase (a variant: "baseline", "ringbuf", "kprobe", ...) as a struct bench_phase and calls
+ * bench_run(). Counters are cumulative; the core turns their deltas into per-second rates (times `scale`). */
+#ifndef LAB_BENCH_H
+#define LAB_BENCH_H
+#include <stdbool.h>
+
+#define BENCH_MAX_THREADS 64
+#define BENCH_MAX_COUNTERS 8
+
+/* Timing and placement, read from --warmup S --duration S --interval-ms MS (like bench's -w -d, and its -a:
+ * consumers on the first CPUs, producers on the next ones, wrapping around the online CPUs). */
+struct bench_env {
+	double warmup_s, duration_s;
+	long interval_ms;
+	int nr_cpus;
+};
+void bench_env_from_opts(struct bench_env *env);
+int bench_samples(const struct bench_env *env);
+
+struct bench_counter {
+	const char *metric; /* e.g. "events_per_s" */
+	const char *unit;   /* e.g. "events/s" */
+	double scale;       /* rate = delta / seconds * scale (0 means 1) */
+	unsigned long long (*read)(void); /* cumulative value */
+};
+
+struct bench_phase {
+	const char *variant;
+	int producers, consumers;
+	void *(*producer)(long idx); /* loops while !bench_producers_stop; may return early (back-to-back seeding) */
+	void *(*consumer)(long idx); /* loops while !bench_consumers_stop */
+	void (*drain)(void);         /* after producers stopped, before consumers stop (detach, let them catch up) */
+	int ncounters;
+	struct bench_counter counters[BENCH_MAX_COUNTERS];
+	/* when set, rates go here ([sample][counter]) instead of being emitted: for metrics derived across phases */
+	double *keep;
+};
+
+extern volatile int bench_producers_stop, bench_consumers_stop;
+
+/* Per-thread call counters for the producer loops (index = producer idx; a back-to-back consumer uses its own). */
+void bench_count_call(long slot);
+unsigned long long bench_calls(void);
+void bench_reset_calls(void);
+
+void bench_run(const struct bench_env *env, const struct bench_phase *phase);
+#endif
