@@ -8,6 +8,7 @@
  * Options: --maps a,b --ops lookup,update,delete --key-size B --value-size B --fill PCT --max-entries N
  *          --warmup S --duration S --interval-ms MS */
 #include "common.h"
+#include "core/bench.h"
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include "mapops.skel.h"
@@ -82,14 +83,40 @@ static unsigned long long kernel_batch(struct mapops_bpf *skel, int prog_fd, uns
 	return skel->bss->elapsed_ns - e0;
 }
 
+/* One (map, op, variant) loop: batches of OPS ops on the producer thread; the core samples ns / ops. */
+static struct op_loop {
+	struct mapops_bpf *skel;
+	int map_fd, prog_fd, op;
+	bool in_kernel;
+	volatile unsigned long long ns, ops;
+	unsigned long long ok;
+} cur;
+
+static void *op_loop(long idx)
+{
+	unsigned long start = 0;
+	while (!bench_producers_stop) {
+		unsigned long long ns = cur.in_kernel ? kernel_batch(cur.skel, cur.prog_fd, start, &cur.ok)
+						      : syscall_batch(cur.map_fd, cur.op, start, &cur.ok);
+		cur.ns += ns;
+		cur.ops += OPS;
+		start = (start + OPS) % nr_keys;
+	}
+	return NULL;
+}
+
+static unsigned long long read_ns(void) { return cur.ns; }
+static unsigned long long read_ops(void) { return cur.ops; }
+
 int main(int argc, char **argv)
 {
 	opts_init(argc, argv);
 	lab_bpf_init();
 	key_size = opt_long("key-size", 4);
 	value_size = opt_long("value-size", 8);
-	long fill = opt_long("fill", 100), max_entries = opt_long("max-entries", 65536), interval_ms = opt_long("interval-ms", 1000);
-	double warmup = opt_double("warmup", 1), duration = opt_double("duration", 5);
+	struct bench_env env;
+	bench_env_from_opts(&env);
+	long fill = opt_long("fill", 100), max_entries = opt_long("max-entries", 65536);
 	const char *maps = opt_str("maps", "hash,array,percpu_array,percpu_hash,lru_hash");
 	const char *ops = opt_str("ops", "lookup,update,delete");
 	if (key_size < 4 || key_size > 64) { fprintf(stderr, "--key-size must be 4..64\n"); return 2; }
@@ -130,31 +157,14 @@ int main(int argc, char **argv)
 			char labels[128];
 			snprintf(labels, sizeof(labels), "{\"map\":\"%s\",\"op\":\"%s\"}", MAPS[m], OPNAMES[op]);
 			for (int v = 0; v < 2; v++) {
-				const char *variant = v == 0 ? "in-kernel" : "syscall";
-				int prog_fd = bpf_program__fd(prog_of(skel, m, op));
-				unsigned long start = 0;
-				unsigned long long ok = 0, done = 0;
-				/* warm-up, discarded */
-				unsigned long long end = now_ns() + (unsigned long long)(warmup * 1e9);
-				while (now_ns() < end) {
-					if (v == 0) kernel_batch(skel, prog_fd, start, &ok); else syscall_batch(fd, op, start, &ok);
-					start = (start + OPS) % nr_keys;
-				}
-				ok = 0;
-				int samples = (int)(duration * 1000 / interval_ms);
-				if (samples < 1) samples = 1;
-				for (int rep = 0; rep < samples; rep++) {
-					unsigned long long ns = 0, n = 0;
-					end = now_ns() + interval_ms * 1000000ULL;
-					while (now_ns() < end) {
-						ns += v == 0 ? kernel_batch(skel, prog_fd, start, &ok) : syscall_batch(fd, op, start, &ok);
-						n += OPS;
-						start = (start + OPS) % nr_keys;
-					}
-					done += n;
-					emit_sample_labels(variant, "ns_per_op", "ns", n ? (double)ns / n : 0, rep, labels);
-				}
-				if (ok != done) emit_log("%s %s %s: %llu of %llu ops succeeded", variant, MAPS[m], OPNAMES[op], ok, done);
+				cur = (struct op_loop){ .skel = skel, .map_fd = fd, .prog_fd = bpf_program__fd(prog_of(skel, m, op)), .op = op, .in_kernel = v == 0 };
+				struct bench_phase ph = {
+					.variant = v == 0 ? "in-kernel" : "syscall", .labels = labels, .producers = 1, .producer = op_loop,
+					.ncounters = 1, .counters = { { "ns_per_op", "ns", 0, read_ns, read_ops } },
+				};
+				bench_run(&env, &ph);
+				if (cur.ok != cur.ops)
+					emit_warn("%s %s %s: %llu of %llu ops succeeded", ph.variant, MAPS[m], OPNAMES[op], cur.ok, cur.ops);
 			}
 		}
 	}

@@ -6,32 +6,20 @@
  * Variants: baseline kprobe kretprobe fentry fexit tracepoint raw_tracepoint.
  * Options: --variants a,b,c --producers N --warmup S --duration S --interval-ms MS [--func NAME] */
 #include "common.h"
+#include "core/bench.h"
 #include <sys/syscall.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include "trigger.skel.h"
 #include "syscall_func.h"
 
-#define MAX_PRODUCERS 64
-static struct padded_counter calls[MAX_PRODUCERS];
-static volatile int stop_producers;
-
-static void *producer(void *arg)
+static void *producer(long idx)
 {
-	long idx = (long)arg;
-	pin_cpu(idx);
-	while (!stop_producers) {
+	while (!bench_producers_stop) {
 		syscall(__NR_getpgid);
-		calls[idx].v++;
+		bench_count_call(idx);
 	}
 	return NULL;
-}
-
-static unsigned long long sum_calls(int n)
-{
-	unsigned long long s = 0;
-	for (int i = 0; i < n; i++) s += calls[i].v;
-	return s;
 }
 
 static const char *VARIANTS[] = { "kprobe", "kretprobe", "fentry", "fexit", "tracepoint", "raw_tracepoint" };
@@ -53,13 +41,14 @@ int main(int argc, char **argv)
 {
 	opts_init(argc, argv);
 	lab_bpf_init();
-	long producers = opt_long("producers", 1), interval_ms = opt_long("interval-ms", 1000);
-	double warmup = opt_double("warmup", 1), duration = opt_double("duration", 5);
+	struct bench_env env;
+	bench_env_from_opts(&env);
+	long producers = opt_long("producers", 1);
 	char variants[256];
 	snprintf(variants, sizeof(variants), "%s", opt_str("variants", "baseline,kprobe"));
 	const char *func = opt_str("func", NULL);
 	if (!func) func = syscall_func("getpgid");
-	if (producers < 1 || producers > MAX_PRODUCERS) { fprintf(stderr, "--producers must be 1..%d\n", MAX_PRODUCERS); return 2; }
+	if (producers < 1 || producers > BENCH_MAX_THREADS) { fprintf(stderr, "--producers must be 1..%d\n", BENCH_MAX_THREADS); return 2; }
 
 	char *list[16];
 	int nv = 0;
@@ -79,7 +68,8 @@ int main(int argc, char **argv)
 	int err = trigger_bpf__load(skel);
 	if (err && (wanted[2] || wanted[3])) {
 		/* tracing programs need BTF and trampolines: drop fentry/fexit and report them as skipped */
-		emit_log("loading fentry/fexit on %s failed (%s): those variants are skipped", func, strerror(-err));
+		emit_skip_variant("fentry", "fentry/fexit on %s do not load on this kernel (%s)", func, strerror(-err));
+		emit_skip_variant("fexit", "fentry/fexit on %s do not load on this kernel (%s)", func, strerror(-err));
 		trigger_bpf__destroy(skel);
 		skel = trigger_bpf__open();
 		if (!skel) die("open trigger.bpf.o", errno);
@@ -93,15 +83,13 @@ int main(int argc, char **argv)
 
 	/* The baseline runs first and again last (when listed): overheads are taken against the mean of both, which
 	 * cancels slow drift of the host (TCG, shared CPUs). Samples are buffered and emitted at the end. */
-	int samples = (int)(duration * 1000 / interval_ms);
-	if (samples < 1) samples = 1;
+	int samples = bench_samples(&env);
 	bool has_base = false;
 	for (int v = 0; v < nv; v++) if (strcmp(list[v], "baseline") == 0) has_base = true;
 	if (has_base && nv < 16) list[nv++] = "baseline";
 	double *rates = calloc((size_t)nv * samples, sizeof(double));
 	unsigned long long made[16] = {}, counted[16] = {};
 	bool ran[16] = {};
-	pthread_t prod[MAX_PRODUCERS];
 	for (int v = 0; v < nv; v++) {
 		const char *name = list[v];
 		int slot = slot_of(name);
@@ -120,22 +108,15 @@ int main(int argc, char **argv)
 				die(what, errno);
 			}
 		}
-		memset(calls, 0, sizeof(calls));
-		stop_producers = 0;
-		for (long i = 0; i < producers; i++) pthread_create(&prod[i], NULL, producer, (void *)i);
-		sleep_ns((unsigned long long)(warmup * 1e9));
-		unsigned long long t0 = now_ns(), c0 = sum_calls(producers);
-		for (int rep = 0; rep < samples; rep++) {
-			sleep_ns(interval_ms * 1000000ULL);
-			unsigned long long t1 = now_ns(), c1 = sum_calls(producers);
-			rates[v * samples + rep] = (c1 - c0) / ((t1 - t0) / 1e9);
-			t0 = t1; c0 = c1;
-		}
-		stop_producers = 1;
-		for (long i = 0; i < producers; i++) pthread_join(prod[i], NULL);
+		bench_reset_calls();
+		struct bench_phase ph = {
+			.variant = name, .producers = producers, .producer = producer, .ncounters = 1,
+			.counters = { { "syscalls_per_s", "calls/s", 0, bench_calls } }, .keep = &rates[v * samples],
+		};
+		bench_run(&env, &ph);
 		if (link) bpf_link__destroy(link);
 		ran[v] = true;
-		made[v] = sum_calls(producers);
+		made[v] = bench_calls();
 		if (slot >= 0) {
 			__u32 k = slot;
 			bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters), &k, &counted[v]);

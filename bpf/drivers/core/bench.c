@@ -64,8 +64,11 @@ void bench_run(const struct bench_env *env, const struct bench_phase *ph)
 
 	sleep_ns((unsigned long long)(env->warmup_s * 1e9));
 	int samples = bench_samples(env);
-	unsigned long long prev[BENCH_MAX_COUNTERS], t0 = now_ns();
-	for (int c = 0; c < ph->ncounters; c++) prev[c] = ph->counters[c].read();
+	unsigned long long prev[BENCH_MAX_COUNTERS], prev_per[BENCH_MAX_COUNTERS] = {}, t0 = now_ns();
+	for (int c = 0; c < ph->ncounters; c++) {
+		prev[c] = ph->counters[c].read();
+		if (ph->counters[c].per) prev_per[c] = ph->counters[c].per();
+	}
 	for (int rep = 0; rep < samples; rep++) {
 		sleep_ns(env->interval_ms * 1000000ULL);
 		unsigned long long t1 = now_ns();
@@ -73,11 +76,18 @@ void bench_run(const struct bench_env *env, const struct bench_phase *ph)
 		for (int c = 0; c < ph->ncounters; c++) {
 			const struct bench_counter *k = &ph->counters[c];
 			unsigned long long v = k->read();
-			double rate = (double)(v - prev[c]) / dt * (k->scale ? k->scale : 1);
+			double den = dt;
+			if (k->per) {
+				unsigned long long p = k->per();
+				den = (double)(p - prev_per[c]);
+				prev_per[c] = p;
+			}
+			double value = den > 0 ? (double)(v - prev[c]) / den * (k->scale ? k->scale : 1) : 0;
 			prev[c] = v;
-			if (ph->keep) ph->keep[rep * ph->ncounters + c] = rate;
-			else emit_sample(ph->variant, k->metric, k->unit, rate, rep);
+			if (ph->keep) ph->keep[rep * ph->ncounters + c] = value;
+			else emit_sample_labels(ph->variant, k->metric, k->unit, value, rep, ph->labels);
 		}
+		if (ph->on_interval) ph->on_interval(rep);
 		t0 = t1;
 	}
 

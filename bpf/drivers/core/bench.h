@@ -26,16 +26,20 @@ struct bench_counter {
 	const char *unit;   /* e.g. "events/s" */
 	double scale;       /* rate = delta / seconds * scale (0 means 1) */
 	unsigned long long (*read)(void); /* cumulative value */
+	unsigned long long (*per)(void);  /* optional: value = delta(read) / delta(per) * scale, not a rate (ns per op) */
 };
 
 struct bench_phase {
 	const char *variant;
+	const char *labels; /* optional JSON object attached to every sample, e.g. {"map":"hash","op":"lookup"} */
 	int producers, consumers;
 	void *(*producer)(long idx); /* loops while !bench_producers_stop; may return early (back-to-back seeding) */
 	void *(*consumer)(long idx); /* loops while !bench_consumers_stop */
 	void (*drain)(void);         /* after producers stopped, before consumers stop (detach, let them catch up) */
 	int ncounters;
 	struct bench_counter counters[BENCH_MAX_COUNTERS];
+	/* called after each interval's counters, for metrics that are not rates (latency percentiles) */
+	void (*on_interval)(int rep);
 	/* when set, rates go here ([sample][counter]) instead of being emitted: for metrics derived across phases */
 	double *keep;
 };
