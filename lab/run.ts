@@ -92,8 +92,7 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
     manifest.finishedAt = new Date().toISOString();
     delete ui.phases.total; // keep it the last key
     ui.phases.total = Date.now() - t0;
-    const refsFor = (id: string) => scenarioById(id)?.references ?? [];
-    const summary = summarizeRows(rows, outcomes, refsFor);
+    const summary = summarizeRows(rows, outcomes, scenarioById);
     const md = renderMarkdown(manifest, summary, outcomes, scenarios);
     await writeFile(join(runDir, 'results.csv'), toCsv(rows, RESULT_COLUMNS));
     await writeFile(join(runDir, 'summary.csv'), toCsv(summary, SUMMARY_COLUMNS));

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Features, Params, Sample } from '../lab/agent/protocol.js';
 
 /** What a scenario needs from the kernel. Checked on the host against the guest's hello before running. */
@@ -20,6 +21,20 @@ export interface Reference {
   source: string;
   setup: string;
 }
+
+/**
+ * Which way a metric improves: 'higher' (rates, ratio to baseline), 'lower' (ns, latency, overhead, drop rates), or
+ * 'none' for run totals and counters that account for a run (records produced, packets sent) rather than measure it.
+ */
+export type Better = 'higher' | 'lower' | 'none';
+export interface MetricSpec { unit: string; better: Better }
+
+/** Metric table entries: `events_per_s: higher('events/s')`. */
+export const higher = (unit: string): MetricSpec => ({ unit, better: 'higher' });
+export const lower = (unit: string): MetricSpec => ({ unit, better: 'lower' });
+export const none = (unit: string): MetricSpec => ({ unit, better: 'none' });
+/** How listings and reports mark the direction beside a metric's unit or name. */
+export const BETTER_MARK: Record<Better, string> = { higher: ' ↑', lower: ' ↓', none: '' };
 
 export interface DriverResult { code: number; stderr: string }
 
@@ -51,8 +66,8 @@ export interface ScenarioDefinition {
   params: Record<string, (string | number)[]>;
   /** a smaller matrix for --quick; missing keys fall back to the first value of `params` */
   quickParams?: Record<string, (string | number)[]>;
-  /** metric name → unit */
-  metrics: Record<string, string>;
+  /** metric name → unit and which direction is better (compare and the report read it; nothing guesses from names) */
+  metrics: Record<string, MetricSpec>;
   /** which variant is the baseline that overhead ratios are taken against */
   baseline?: string;
   run(ctx: ScenarioContext, p: Params): Promise<void>;
@@ -65,7 +80,48 @@ export interface ScenarioDefinition {
 
 export class ScenarioSkip extends Error {}
 
+const value = z.union([z.string(), z.number()]);
+const matrix = z.record(z.array(value).min(1));
+const snake = z.string().regex(/^[a-z][a-z0-9_]*$/, 'metric names are snake_case');
+/** The data part of a definition, checked once when a scenario module is loaded. */
+const DefinitionShape = z.object({
+  id: z.string().regex(/^[a-z][a-z0-9-]*$/, 'scenario ids are kebab-case'),
+  title: z.string().min(1),
+  description: z.string().min(1),
+  requires: z.object({
+    kernel: z.string().regex(/^\d+\.\d+$/).optional(),
+    maps: z.array(z.string()).optional(), programs: z.array(z.string()).optional(), helpers: z.array(z.string()).optional(),
+  }).strict(),
+  params: matrix,
+  quickParams: matrix.optional(),
+  metrics: z.record(snake, z.object({ unit: z.string().min(1), better: z.enum(['higher', 'lower', 'none']) }).strict())
+    .refine((m) => Object.keys(m).length > 0, 'a scenario declares at least one metric'),
+  baseline: z.string().optional(),
+  run: z.function(),
+  estimateS: z.function(),
+  references: z.array(z.object({
+    metric: z.string(), variant: z.string(), params: z.record(z.union([value, z.boolean()])).optional(),
+    value: z.number().finite(), unit: z.string(), source: z.string().min(1), setup: z.string().min(1),
+  })),
+  vm: z.object({ hubNics: z.number().int().min(0).optional() }).optional(),
+}).superRefine((s, ctx) => {
+  for (const k of Object.keys(s.quickParams ?? {})) {
+    if (!(k in s.params)) ctx.addIssue({ code: 'custom', message: `quickParams key '${k}' is not a parameter` });
+  }
+  for (const r of s.references) {
+    const m = s.metrics[r.metric];
+    if (!m) ctx.addIssue({ code: 'custom', message: `reference metric '${r.metric}' is not a declared metric` });
+    else if (m.unit !== r.unit) ctx.addIssue({ code: 'custom', message: `reference for '${r.metric}' is in ${r.unit}, the metric in ${m.unit}` });
+  }
+});
+
+/** Register a scenario: its definition is validated here, once, so a bad table fails at load time naming the field. */
 export function defineScenario(s: ScenarioDefinition): ScenarioDefinition {
+  const r = DefinitionShape.safeParse(s);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new Error(`scenario '${s.id}': ${i.path.join('.') || 'definition'}: ${i.message}`);
+  }
   return s;
 }
 

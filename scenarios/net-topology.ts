@@ -1,7 +1,7 @@
 /* Shared topology code for the net suite: veth pairs across network namespaces, built by each scenario and
  * torn down afterwards even on failure, plus a leftover check so a run proves scenarios do not leak state. */
 import { readdirSync } from 'node:fs';
-import type { ScenarioContext } from './define.js';
+import { none, type MetricSpec, type ScenarioContext } from './define.js';
 
 export const IP = '/usr/sbin/ip';
 /** every namespace the net scenarios create starts with this */
@@ -18,8 +18,8 @@ export const VETH_ARGS = [
 ];
 
 /** The samples checkClean() emits (variant "topology"), for the scenarios' metric tables. */
-export const TOPOLOGY_METRICS: Record<string, string> = {
-  leftover_netns_before: 'count', leftover_links_before: 'count', leftover_netns_after: 'count', leftover_links_after: 'count',
+export const TOPOLOGY_METRICS: Record<string, MetricSpec> = {
+  leftover_netns_before: none('count'), leftover_links_before: none('count'), leftover_netns_after: none('count'), leftover_links_after: none('count'),
 };
 
 export function labNamespaces(): string[] {

@@ -1,7 +1,7 @@
 import MarkdownIt from 'markdown-it';
 import type { SummaryRow, RunOutcome } from './csv.js';
 import type { Manifest } from './manifest.js';
-import type { ScenarioDefinition } from '../../scenarios/define.js';
+import { BETTER_MARK, type ScenarioDefinition } from '../../scenarios/define.js';
 import { crossRatios } from './ratios.js';
 import { crossRatioDefs } from '../../scenarios/index.js';
 
@@ -48,6 +48,7 @@ export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: Run
       'numbers below: every instruction is emulated. Compare ratios measured in the same run (overhead against the baseline, ' +
       'ring buffer vs perf buffer, one variant against another), not absolute rates.', '');
   }
+  out.push('Metrics marked ↑ are better higher, ↓ better lower (declared in each scenario\'s metric table); unmarked ones are run totals.', '');
   for (const s of scenarios) {
     const rows = summary.filter((r) => r.scenario === s.id);
     const sOutcomes = outcomes.filter((o) => o.scenario === s.id);
@@ -56,7 +57,7 @@ export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: Run
     const measured = rows.filter((r) => r.status === 'ok' && r.n > 0 && r.metric);
     if (measured.length) {
       out.push(table(['kernel', 'variant', 'params', 'metric', 'mean ± stddev', 'median', 'p95', 'n', 'cv', 'unit'], measured.map((r) => [
-        r.kernel, r.variant, r.params, r.metric, `${fmt(r.mean)} ± ${fmt(r.stddev)}`, fmt(r.median), fmt(r.p95), String(r.n),
+        r.kernel, r.variant, r.params, r.metric + (r.better ? BETTER_MARK[r.better] : ''), `${fmt(r.mean)} ± ${fmt(r.stddev)}`, fmt(r.median), fmt(r.p95), String(r.n),
         `${(r.cv * 100).toFixed(1)}%${r.noisy ? ' (noisy)' : ''}`, r.unit,
       ])), '');
     }

@@ -86,9 +86,10 @@ test('results: params round-trip, references match on params, CSV round-trip, sk
   const summary = summarizeRows(rows, [
     { kernel: '6.1', scenario: 'a', params: 'recordSize=8;batch=500', status: 'ok', note: '', wallMs: 1 },
     { kernel: '5.10', scenario: 'a', params: '', status: 'skipped', note: 'needs kernel 5.8+', wallMs: 0 },
-  ], () => refs);
+  ], () => ({ references: refs, metrics: { events_per_s: { unit: 'events/s', better: 'higher' } } }));
   t.is(summary[0].mean, 6);
   t.is(summary[0].ratio_to_reference, 0.6);
+  t.is(summary[0].better, 'higher');
   t.like(summary[1], { kernel: '5.10', status: 'skipped', note: 'needs kernel 5.8+' });
 });
 
