@@ -15,6 +15,8 @@ const fmt = (v: number | '' | undefined): string => {
   return v.toPrecision(3);
 };
 
+const fmtCv = (cv: number): string => (Number.isNaN(cv) ? '' : cv === Infinity ? '∞' : `${(cv * 100).toFixed(1)}%`);
+
 const esc = (s: string) => s.replace(/\|/g, '\\|');
 
 function table(head: string[], rows: string[][]): string {
@@ -57,8 +59,8 @@ export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: Run
     const measured = rows.filter((r) => r.status === 'ok' && r.n > 0 && r.metric);
     if (measured.length) {
       out.push(table(['kernel', 'variant', 'params', 'metric', 'mean ± stddev', 'median', 'p95', 'n', 'cv', 'unit'], measured.map((r) => [
-        r.kernel, r.variant, r.params, r.metric + (r.better ? BETTER_MARK[r.better] : ''), `${fmt(r.mean)} ± ${fmt(r.stddev)}`, fmt(r.median), fmt(r.p95), String(r.n),
-        `${(r.cv * 100).toFixed(1)}%${r.noisy ? ' (noisy)' : ''}`, r.unit,
+        r.kernel, r.variant, r.params, r.metric + (r.better ? BETTER_MARK[r.better] : ''), r.n > 1 ? `${fmt(r.mean)} ± ${fmt(r.stddev)}` : fmt(r.mean), fmt(r.median), fmt(r.p95), String(r.n),
+        fmtCv(r.cv) + (r.noisy ? ' (noisy)' : ''), r.unit,
       ])), '');
     }
     const bad = sOutcomes.filter((o) => o.status !== 'ok');
