@@ -1,5 +1,5 @@
 import test from 'ava';
-import { summarize, tCritical95, tTwoSidedP, welch, welchSignificant, isNoisy, incompleteBeta } from '../../lab/results/stats.js';
+import { summarize, percentile, tCritical95, tTwoSidedP, welch, welchSignificant, isNoisy, incompleteBeta } from '../../lab/results/stats.js';
 
 const near = (actual: number, expected: number, tol: number) => Math.abs(actual - expected) <= tol;
 
@@ -27,6 +27,8 @@ test('summary: mean, sample stddev, percentiles and the t-based 95% CI of a know
   t.true(near(s.cv, 2.138090 / 5, 1e-6));
   t.true(isNoisy(s));
   t.true(s.p50 <= s.p95 && s.p95 <= s.p99 && s.p99 <= s.p999);
+  t.is(percentile([1, 2, 3, 4], 1), 4);
+  t.is(percentile([1, 2, 3, 4], 0.5), 2.5);
   t.false(isNoisy(summarize([100, 101, 99, 100])), 'cv 0.8% is not noisy');
   t.true(isNoisy(summarize([100, 111, 89, 100])), 'cv 8.9% is noisy');
 });
