@@ -49,8 +49,16 @@ export interface ScenarioContext {
   bin(name: string): string;
   sample(s: Sample): void;
   log(msg: string): void;
+  /** a warning the user sees without --verbose (report Warnings section, manifest, stderr) */
+  warn(msg: string): void;
+  /** one variant cannot run here: it gets a `skipped` row with the reason; variants measured before it stay `ok` */
+  skipVariant(variant: string, reason: string): void;
   progress(label: string, done: number, total: number): void;
-  /** run a native driver; its JSON-lines samples are forwarded as they come; a "skip" line throws ScenarioSkip */
+  /**
+   * Run a native driver; its JSON-lines samples, logs and warnings are forwarded as they come. A "skip" line naming a
+   * variant, or arriving after samples were emitted, skips that variant (or the rest of the run) and keeps what was
+   * measured; a "skip" before any sample throws ScenarioSkip (the whole run is skipped).
+   */
   runDriver(name: string, args: (string | number)[]): Promise<void>;
   /** insmod a module shipped in the initramfs, with its dependencies */
   loadModule(name: string): Promise<void>;
@@ -139,11 +147,16 @@ export function expandMatrix(matrix: Record<string, (string | number)[]>): Param
   return out;
 }
 
-export function matrixFor(s: ScenarioDefinition, quick: boolean): Params[] {
-  if (!quick) return expandMatrix(s.params);
+/** The axes a run uses before expansion: the full matrix, or the quick one (missing keys: first value). */
+export function matrixAxes(s: Pick<ScenarioDefinition, 'params' | 'quickParams'>, quick: boolean): Record<string, (string | number)[]> {
+  if (!quick) return { ...s.params };
   const m: Record<string, (string | number)[]> = {};
   for (const [k, v] of Object.entries(s.params)) m[k] = s.quickParams?.[k] ?? [v[0]];
-  return expandMatrix(m);
+  return m;
+}
+
+export function matrixFor(s: ScenarioDefinition, quick: boolean): Params[] {
+  return expandMatrix(matrixAxes(s, quick));
 }
 
 /** Why a scenario cannot run on this guest, or undefined if it can. */

@@ -38,7 +38,7 @@ export default defineScenario({
   estimateS: (_p, quick) => { const d = durations(quick); return 6 * (d.warmup + d.duration) + 5; },
   async run(ctx, p) {
     const tracing = ctx.features?.programs.tracing !== false;
-    if (!tracing) ctx.log('kernel lacks tracing programs: fentry/fexit variants skipped');
+    if (!tracing) for (const v of ['fentry', 'fexit']) ctx.skipVariant(v, 'the kernel lacks tracing programs (fentry/fexit)');
     await runTrigger(ctx, p, ['baseline', 'kprobe', 'kretprobe', ...(tracing ? ['fentry', 'fexit'] : [])]);
   },
   references: [

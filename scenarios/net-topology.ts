@@ -41,7 +41,7 @@ export async function leakedLinks(ctx: ScenarioContext): Promise<string[]> {
 
 /** Delete our namespaces (which destroys their veths) and wait until they are gone. */
 export async function teardown(ctx: ScenarioContext, extra?: () => Promise<void>): Promise<void> {
-  if (extra) await extra().catch((e) => ctx.log(`teardown: ${String(e)}`));
+  if (extra) await extra().catch((e) => ctx.warn(`teardown: ${String(e)}`));
   for (const ns of labNamespaces()) await ctx.exec([IP, 'netns', 'del', ns], { allowFail: true });
   // namespace destruction is asynchronous: wait for the veth ends to disappear from the kernel
   for (let i = 0; i < 50; i++) {
@@ -58,7 +58,7 @@ export async function teardown(ctx: ScenarioContext, extra?: () => Promise<void>
 export async function checkClean(ctx: ScenarioContext, when: 'before' | 'after'): Promise<void> {
   const ns = labNamespaces();
   const links = await leakedLinks(ctx);
-  if (ns.length || links.length) ctx.log(`topology ${when}: leftover netns [${ns.join(' ')}] links [${links.join(' ')}]`);
+  if (ns.length || links.length) ctx.warn(`topology ${when}: leftover netns [${ns.join(' ')}] links [${links.join(' ')}]`);
   ctx.sample({ variant: 'topology', metric: `leftover_netns_${when}`, unit: 'count', value: ns.length, repetition: 0 });
   ctx.sample({ variant: 'topology', metric: `leftover_links_${when}`, unit: 'count', value: links.length, repetition: 0 });
 }

@@ -108,7 +108,7 @@ export default defineScenario({
     } finally {
       // the hub NICs must be back in the root namespace for the next scenario
       const missing = nics.filter((n) => !hubNics().includes(n)).length;
-      if (missing) ctx.log(`hub NICs missing from the root netns after teardown: ${nics.filter((n) => !hubNics().includes(n)).join(' ')}`);
+      if (missing) ctx.warn(`hub NICs missing from the root netns after teardown: ${nics.filter((n) => !hubNics().includes(n)).join(' ')}`);
       ctx.sample({ variant: 'topology', metric: 'hub_nics_missing_after', unit: 'count', value: missing, repetition: 0 });
     }
   },

@@ -1,8 +1,10 @@
 /* Shared helpers for the lab's native drivers: options, JSON-lines output, clocks, CPU pinning.
  * Contract with the agent: stdout carries one JSON object per line:
  *   {"type":"sample","variant":V,"metric":M,"unit":U,"value":X,"repetition":R[,"labels":{...}]}
- *   {"type":"log","msg":S}
- *   {"type":"skip","reason":S}   (the kernel lacks something: the scenario row becomes "skipped")
+ *   {"type":"log","msg":S}       (detail, shown with --verbose)
+ *   {"type":"warn","msg":S}      (the user must see it: report Warnings, manifest, stderr)
+ *   {"type":"skip","reason":S[,"variant":V]}   (the kernel lacks something: that variant, or the whole run when no
+ *                                 variant is named and nothing was measured yet, becomes "skipped")
  * Errors go to stderr with a non-zero exit status. */
 #ifndef LAB_COMMON_H
 #define LAB_COMMON_H
@@ -79,24 +81,57 @@ static inline void emit_sample(const char *variant, const char *metric, const ch
 	emit_sample_labels(variant, metric, unit, value, rep, NULL);
 }
 
-static inline void emit_log(const char *fmt, ...)
+/* text safe inside a JSON string: quotes, backslashes and control characters become spaces */
+static inline void json_safe(char *s)
+{
+	for (char *p = s; *p; p++) if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) *p = ' ';
+}
+
+static inline void emit_text(const char *type, const char *fmt, va_list ap)
 {
 	char buf[1024];
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	json_safe(buf);
+	pthread_mutex_lock(&lab_out_lock);
+	printf("{\"type\":\"%s\",\"msg\":\"%s\"}\n", type, buf);
+	fflush(stdout);
+	pthread_mutex_unlock(&lab_out_lock);
+}
+
+static inline void emit_log(const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	emit_text("log", fmt, ap);
 	va_end(ap);
-	for (char *p = buf; *p; p++) if (*p == '"' || *p == '\\' || *p == '\n') *p = ' ';
+}
+
+static inline void emit_warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	emit_text("warn", fmt, ap);
+	va_end(ap);
+}
+
+/* variant NULL: the whole run is skipped (when nothing was measured yet) */
+static inline void emit_skip_variant(const char *variant, const char *reason)
+{
+	char r[1024], v[128];
+	snprintf(r, sizeof(r), "%s", reason);
+	snprintf(v, sizeof(v), "%s", variant ? variant : "");
+	json_safe(r);
+	json_safe(v);
 	pthread_mutex_lock(&lab_out_lock);
-	printf("{\"type\":\"log\",\"msg\":\"%s\"}\n", buf);
+	if (variant) printf("{\"type\":\"skip\",\"variant\":\"%s\",\"reason\":\"%s\"}\n", v, r);
+	else printf("{\"type\":\"skip\",\"reason\":\"%s\"}\n", r);
 	fflush(stdout);
 	pthread_mutex_unlock(&lab_out_lock);
 }
 
 static inline void emit_skip(const char *reason)
 {
-	printf("{\"type\":\"skip\",\"reason\":\"%s\"}\n", reason);
-	fflush(stdout);
+	emit_skip_variant(NULL, reason);
 }
 
 static inline int pin_cpu(int cpu)

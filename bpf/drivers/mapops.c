@@ -154,7 +154,7 @@ int main(int argc, char **argv)
 					done += n;
 					emit_sample_labels(variant, "ns_per_op", "ns", n ? (double)ns / n : 0, rep, labels);
 				}
-				if (ok != done) emit_log("%s %s %s: %llu of %llu ops succeeded", variant, MAPS[m], OPNAMES[op], ok, done);
+				if (ok != done) emit_warn("%s %s %s: %llu of %llu ops succeeded", variant, MAPS[m], OPNAMES[op], ok, done);
 			}
 		}
 	}

@@ -109,7 +109,7 @@ int main(int argc, char **argv)
 			emit_sample(variant, "latency_p99_ns", "ns", lh_percentile(&snap_cur, &snap_prev, 0.99, NULL), rep);
 			emit_sample(variant, "latency_p999_ns", "ns", lh_percentile(&snap_cur, &snap_prev, 0.999, NULL), rep);
 		} else {
-			emit_log("interval %d: no records consumed", rep);
+			emit_warn("interval %d: no records consumed", rep);
 		}
 		memcpy(&snap_prev, &snap_cur, sizeof(hist));
 		t0 = t1; k0 = k1; d0 = d1; c0 = c1;

@@ -79,7 +79,10 @@ int main(int argc, char **argv)
 	int err = trigger_bpf__load(skel);
 	if (err && (wanted[2] || wanted[3])) {
 		/* tracing programs need BTF and trampolines: drop fentry/fexit and report them as skipped */
-		emit_log("loading fentry/fexit on %s failed (%s): those variants are skipped", func, strerror(-err));
+		char why[256];
+		snprintf(why, sizeof(why), "loading fentry/fexit on %s failed (%s)", func, strerror(-err));
+		if (wanted[2]) emit_skip_variant("fentry", why);
+		if (wanted[3]) emit_skip_variant("fexit", why);
 		trigger_bpf__destroy(skel);
 		skel = trigger_bpf__open();
 		if (!skel) die("open trigger.bpf.o", errno);

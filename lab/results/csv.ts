@@ -9,10 +9,17 @@ export interface ResultRow {
   scenario: string; variant: string; params: string; repetition: number; metric: string; unit: string; value: number;
 }
 
-/** The outcome of one (kernel, scenario, params) run. */
+/**
+ * The outcome of one (kernel, scenario, params) run, or of one variant of it (`variant` set: a variant the driver
+ * skipped while the others ran; the run's own outcome says how the rest went).
+ */
 export interface RunOutcome {
-  kernel: string; scenario: string; params: string; status: 'ok' | 'skipped' | 'failed'; note: string; wallMs: number;
+  kernel: string; scenario: string; params: string; variant?: string; status: 'ok' | 'skipped' | 'failed'; note: string; wallMs: number;
 }
+
+/** Does a row's params string belong to a run's params? Rows of labelled samples append `;label=value` to the run's. */
+export const belongsToRun = (rowParams: string, runParams: string): boolean =>
+  rowParams === runParams || rowParams.startsWith(`${runParams};`);
 
 export interface SummaryRow {
   kernel: string; kernel_release: string; accel: string; scenario: string; variant: string; params: string; metric: string; unit: string;
@@ -57,7 +64,7 @@ export function summarizeRows(rows: ResultRow[], outcomes: RunOutcome[], lookup:
     const s: Summary = summarize(g.map((r) => r.value));
     const def = lookup(f.scenario);
     const ref = matchReference(def?.references ?? [], f.variant, f.metric, f.params);
-    const outcome = outcomes.find((o) => o.kernel === f.kernel && o.scenario === f.scenario && o.params === f.params);
+    const outcome = outcomes.find((o) => o.variant === undefined && o.kernel === f.kernel && o.scenario === f.scenario && belongsToRun(f.params, o.params));
     out.push({
       kernel: f.kernel, kernel_release: f.kernel_release, accel: f.accel, scenario: f.scenario, variant: f.variant, params: f.params,
       metric: f.metric, unit: f.unit, better: def?.metrics[f.metric]?.better ?? '', n: s.n, median: s.median, mean: s.mean, stddev: s.stddev, cv: s.cv,
@@ -67,9 +74,10 @@ export function summarizeRows(rows: ResultRow[], outcomes: RunOutcome[], lookup:
     });
   }
   for (const o of outcomes.filter((x) => x.status !== 'ok')) {
-    if (out.some((r) => r.kernel === o.kernel && r.scenario === o.scenario && r.params === o.params)) continue;
+    // a failed run with samples already has its rows (marked failed); a skipped variant always gets its own row
+    if (o.variant === undefined && out.some((r) => r.kernel === o.kernel && r.scenario === o.scenario && belongsToRun(r.params, o.params))) continue;
     out.push({
-      kernel: o.kernel, kernel_release: '', accel: '', scenario: o.scenario, variant: '', params: o.params, metric: '', unit: '', better: '',
+      kernel: o.kernel, kernel_release: '', accel: '', scenario: o.scenario, variant: o.variant ?? '', params: o.params, metric: '', unit: '', better: '',
       n: 0, median: NaN, mean: NaN, stddev: NaN, cv: NaN, p50: NaN, p95: NaN, p99: NaN, p999: NaN, ci95_low: NaN, ci95_high: NaN,
       noisy: false, reference: '', reference_source: '', ratio_to_reference: '', status: o.status, note: o.note,
     });
