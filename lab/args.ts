@@ -1,11 +1,13 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
+import { parseParamFlags, type ParamFilter } from './param-filter.js';
 
 export type Command =
-  | { cmd: 'run'; kernel: string; scenario?: string; suite?: string; quick: boolean; out: string; accel: 'auto' | 'kvm' | 'tcg'; cpus: number; memoryMb: number; json: boolean; verbose: boolean }
+  | { cmd: 'run'; kernel: string; scenario?: string; suite?: string; quick: boolean; out: string; accel: 'auto' | 'kvm' | 'tcg'; cpus: number; memoryMb: number; json: boolean; verbose: boolean; params: ParamFilter }
   | { cmd: 'kernels'; json: boolean }
   | { cmd: 'scenarios'; json: boolean }
-  | { cmd: 'reproduce'; runDir: string; out: string; accel: 'auto' | 'kvm' | 'tcg' }
+  /** accel only when given: reproduce uses the recorded accelerator unless told otherwise */
+  | { cmd: 'reproduce'; runDir: string; out: string; accel?: 'auto' | 'kvm' | 'tcg'; threshold: number; params: ParamFilter; json: boolean; verbose: boolean }
   | { cmd: 'compare'; a: string; b: string; threshold: number; json: boolean }
   | { cmd: 'exec'; kernel: string; argv: string[]; accel: 'auto' | 'kvm' | 'tcg'; cpus: number; memoryMb: number; json: boolean; verbose: boolean }
   | { cmd: 'help' };
@@ -14,12 +16,16 @@ const OPTIONS = {
   kernel: { type: 'string' }, scenario: { type: 'string' }, suite: { type: 'string' }, quick: { type: 'boolean' },
   full: { type: 'boolean' }, out: { type: 'string' }, accel: { type: 'string' }, cpus: { type: 'string' }, memory: { type: 'string' },
   json: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, threshold: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  param: { type: 'string', multiple: true },
 } as const;
 
 export const USAGE = `usage: npm run lab -- [--kernel LINE[,LINE...]|all] [--scenario ID[,ID...] | --suite NAME] [--quick|--full]
                       [--out DIR] [--accel auto|kvm|tcg] [--cpus N] [--memory SIZE] [--json] [--verbose]
+                      [--param KEY=VALUE[,VALUE...]]...   (a subset of the scenarios' parameter matrix)
        npm run lab -- exec [--kernel LINE] -- COMMAND [ARG...]   (boot, run one command as guest root, power off)
-       npm run lab -- kernels | scenarios | reproduce RUN_DIR | compare RUN_DIR RUN_DIR [--threshold PCT]
+       npm run lab -- reproduce RUN_DIR [--param KEY=VALUE...] [--threshold PCT] [--accel A] [--out DIR]
+       npm run lab -- compare RUN_DIR RUN_DIR [--threshold PCT] [--json]   (exit 1 on a significant regression)
+       npm run lab -- kernels | scenarios
 With no arguments: the default suite in quick mode on the default kernel.`;
 
 /** Memory sizes like 2G, 1536M, 2048 (MiB). */
@@ -44,6 +50,14 @@ export function parseCommand(argv: string[], defaults: { kernel: string; suite: 
   const accel = (v.accel ?? 'auto') as string;
   if (!['auto', 'kvm', 'tcg'].includes(accel)) throw new UsageError(`--accel '${accel}' is not valid; use auto, kvm or tcg`);
   const sub = pos[0];
+  const params = parseParamFlags(v.param ?? []);
+  if (v.param?.length && !(sub === undefined || sub === 'run' || sub === 'reproduce')) {
+    throw new UsageError('--param applies to a run or to reproduce only');
+  }
+  const threshold = v.threshold === undefined ? 5 : Number(v.threshold);
+  if (v.threshold !== undefined && (v.threshold.trim() === '' || !Number.isFinite(threshold) || threshold < 0)) {
+    throw new UsageError(`--threshold '${v.threshold}' must be a percentage (a number ≥ 0, e.g. 5)`);
+  }
   switch (sub) {
     case undefined:
     case 'run': {
@@ -58,7 +72,7 @@ export function parseCommand(argv: string[], defaults: { kernel: string; suite: 
         // `npm run lab` alone is the quick smoke run; an explicit selection runs full durations unless --quick
         quick: v.quick ?? (v.full ? false : noSelection),
         out: v.out ?? 'results', accel: accel as 'auto', cpus, memoryMb: v.memory ? parseMemory(v.memory) : 2048,
-        json: !!v.json, verbose: !!v.verbose,
+        json: !!v.json, verbose: !!v.verbose, params,
       };
     }
     case 'exec': {
@@ -71,12 +85,13 @@ export function parseCommand(argv: string[], defaults: { kernel: string; suite: 
     case 'scenarios':
       return { cmd: sub, json: !!v.json };
     case 'reproduce':
-      if (pos.length !== 2) throw new UsageError('usage: npm run lab -- reproduce RUN_DIR');
-      return { cmd: 'reproduce', runDir: pos[1], out: v.out ?? 'results', accel: accel as 'auto' };
+      if (pos.length !== 2) throw new UsageError('usage: npm run lab -- reproduce RUN_DIR [--param KEY=VALUE...] [--threshold PCT]');
+      for (const f of ['kernel', 'scenario', 'suite', 'quick', 'full', 'cpus', 'memory'] as const) {
+        if (v[f] !== undefined) throw new UsageError(`reproduce takes --${f} from the run's manifest; narrow it with --param`);
+      }
+      return { cmd: 'reproduce', runDir: pos[1], out: v.out ?? 'results', accel: v.accel === undefined ? undefined : accel as 'auto', threshold, params, json: !!v.json, verbose: !!v.verbose };
     case 'compare': {
       if (pos.length !== 3) throw new UsageError('usage: npm run lab -- compare RUN_DIR RUN_DIR [--threshold PCT]');
-      const threshold = v.threshold === undefined ? 5 : Number(v.threshold);
-      if (!Number.isFinite(threshold) || threshold < 0) throw new UsageError(`--threshold '${v.threshold}' must be a percentage`);
       return { cmd: 'compare', a: pos[1], b: pos[2], threshold, json: !!v.json };
     }
     default:

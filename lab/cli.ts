@@ -5,7 +5,8 @@ import { loadCatalog } from './kernels/catalog.js';
 import { runLab } from './run.js';
 import { execInGuest } from './vm/exec-in-guest.js';
 import { listKernels, listScenarios } from './listing.js';
-import { compareRuns, reproduceRun } from './results/compare.js';
+import { compareRuns } from './results/compare.js';
+import { reproduceRun } from './results/reproduce.js';
 import { killAll } from './vm/children.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -38,7 +39,9 @@ async function main(argv: string[]): Promise<number> {
       return r.code;
     }
     case 'reproduce': {
-      const r = await reproduceRun(c.runDir, c.out, c.accel, argv);
+      const r = await reproduceRun({ ...c, argv });
+      if (r.comparison) process.stderr.write(r.comparison.text);
+      if (c.json) process.stdout.write(JSON.stringify({ runDir: r.runDir, exitStatus: r.exitStatus, differences: r.differences, regressions: r.comparison?.regressions, compareError: r.compareError }) + '\n');
       process.stdout.write(r.runDir + '\n');
       return r.exitStatus;
     }

@@ -1,7 +1,7 @@
 import { loadCatalog } from './kernels/catalog.js';
 import { packagesCached } from './kernels/packages.js';
 import { scenarios } from '../scenarios/index.js';
-import { expandMatrix } from '../scenarios/define.js';
+import { expandMatrix, BETTER_MARK } from '../scenarios/define.js';
 
 export async function listKernels(json: boolean): Promise<string> {
   const c = loadCatalog();
@@ -32,7 +32,8 @@ export function listScenarios(json: boolean): string {
     const req = [r.requires.kernel && `kernel ${r.requires.kernel}+`, ...(r.requires.maps ?? []).map((m) => `map ${m}`), ...(r.requires.programs ?? []).map((p) => `prog ${p}`)].filter(Boolean).join(', ');
     out.push(`${r.id}: ${r.title}`, `  requires: ${req || 'nothing special'}`,
       `  params (${r.runs} runs): ${Object.entries(r.params).map(([k, v]) => `${k}=${v.join('|')}`).join('  ')}`,
-      `  metrics: ${Object.entries(r.metrics).map(([k, u]) => `${k} [${u}]`).join(', ')}`, '');
+      `  metrics: ${Object.entries(r.metrics).map(([k, m]) => `${k} [${m.unit}${BETTER_MARK[m.better]}]`).join(', ')}`, '');
   }
+  out.push('↑ higher is better, ↓ lower is better; unmarked metrics are run totals (accounting, not compared)', '');
   return out.join('\n');
 }

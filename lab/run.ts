@@ -15,14 +15,27 @@ import { formatParams, summarizeRows, toCsv, RESULT_COLUMNS, SUMMARY_COLUMNS, ty
 import { renderMarkdown, renderHtml } from './results/report.js';
 import type { Manifest } from './results/manifest.js';
 import { scenarios as allScenarios, suites, scenarioById } from '../scenarios/index.js';
-import { matrixFor, unmetRequirement, type ScenarioDefinition } from '../scenarios/define.js';
+import { expandMatrix, matrixAxes, unmetRequirement, type ScenarioDefinition } from '../scenarios/define.js';
 import type { Params } from './agent/protocol.js';
+import { checkFilterKeys, filterMatrix, type ParamFilter } from './param-filter.js';
+import type { HostSetup } from './vm/session.js';
 
 export interface RunOptions {
   kernel: string; scenario?: string; suite?: string; quick: boolean; out: string; accel: 'auto' | 'kvm' | 'tcg';
   cpus: number; memoryMb: number; verbose: boolean; argv: string[];
-  /** exact parameter combinations per scenario (reproduce); default: the scenario's matrix */
+  /** `--param` axes that replace the matrix's (see param-filter.ts); recorded in the manifest */
+  params?: ParamFilter;
+  /** exact parameter combinations per scenario (reproduce); default: the scenario's matrix, filtered by `params` */
   paramsOverride?: Record<string, Params[]>;
+  /** called once the kernels are fetched and bpf/ is built, before any boot (reproduce reports what differs) */
+  onHostReady?: (host: HostSetup) => void | Promise<void>;
+}
+
+/** The parameter combinations each scenario runs. */
+export function resolveMatrices(scenarios: ScenarioDefinition[], o: Pick<RunOptions, 'quick' | 'params' | 'paramsOverride'>): Record<string, Params[]> {
+  const filter = o.params ?? {};
+  if (!o.paramsOverride) checkFilterKeys(filter, scenarios);
+  return Object.fromEntries(scenarios.map((s) => [s.id, o.paramsOverride?.[s.id] ?? expandMatrix(filterMatrix(s, matrixAxes(s, o.quick), filter))]));
 }
 
 export interface RunResult { runDir: string; exitStatus: number; manifest: Manifest }
@@ -42,7 +55,7 @@ async function firstLine(cmd: string, args: string[]): Promise<string> {
   return (r.stdout || r.stderr).split('\n')[0].trim() || 'unknown';
 }
 
-async function gitDescribe(): Promise<string> {
+export async function gitDescribe(): Promise<string> {
   const head = await run('git', ['-c', 'safe.directory=*', '-C', repoRoot, 'rev-parse', 'HEAD']).catch(() => ({ code: 1, stdout: '' }));
   if (head.code !== 0) return 'unknown (not a git checkout)';
   const dirty = await run('git', ['-c', 'safe.directory=*', '-C', repoRoot, 'status', '--porcelain', '--untracked-files=no']).catch(() => ({ stdout: '' }));
@@ -61,6 +74,7 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
   const catalog = loadCatalog();
   const kernels = resolveKernels(o.kernel, catalog);
   const scenarios = resolveScenarios(o);
+  const matrices = resolveMatrices(scenarios, o);
   const t0 = Date.now();
 
   await ensurePrerequisites((m) => ui.info(m));
@@ -75,7 +89,10 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
   const warnings: string[] = [];
   const manifest: Manifest = {
     runId, runDirName: runDir, command: `npm run lab -- ${o.argv.join(' ')}`.trim(), argv: o.argv, startedAt: new Date().toISOString(),
-    options: { kernels: kernels.map((k) => k.line), scenarios: scenarios.map((s) => s.id), quick: o.quick, cpus: o.cpus, memoryMb: o.memoryMb, accel: o.accel },
+    options: {
+      kernels: kernels.map((k) => k.line), scenarios: scenarios.map((s) => s.id), quick: o.quick, cpus: o.cpus, memoryMb: o.memoryMb, accel: o.accel,
+      params: o.params ?? {},
+    },
     git: await gitDescribe(),
     host: { cpuModel: hostCpus()[0]?.model ?? 'unknown', qemu: await firstLine('qemu-system-x86_64', ['--version']), virtiofsd: '', node: process.version, user: userInfo().username },
     accel: { accel: 'tcg', reason: 'not decided yet', cached: false },
@@ -83,7 +100,7 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
     toolchain: { clang: '', bpftool: '', libbpf: '', cc: '' },
     build: { key: '', btfFrom: '', objects: {} },
     kernels: kernels.map((k) => ({ line: k.line, release: k.release, packages: k.packages, image: '' })),
-    scenarios: scenarios.map((s) => ({ id: s.id, params: o.paramsOverride?.[s.id] ?? matrixFor(s, o.quick) })),
+    scenarios: scenarios.map((s) => ({ id: s.id, params: matrices[s.id] })),
     timings: { phases: ui.phases },
     warnings,
   };
@@ -92,8 +109,7 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
     manifest.finishedAt = new Date().toISOString();
     delete ui.phases.total; // keep it the last key
     ui.phases.total = Date.now() - t0;
-    const refsFor = (id: string) => scenarioById(id)?.references ?? [];
-    const summary = summarizeRows(rows, outcomes, refsFor);
+    const summary = summarizeRows(rows, outcomes, scenarioById);
     const md = renderMarkdown(manifest, summary, outcomes, scenarios);
     await writeFile(join(runDir, 'results.csv'), toCsv(rows, RESULT_COLUMNS));
     await writeFile(join(runDir, 'summary.csv'), toCsv(summary, SUMMARY_COLUMNS));
@@ -108,6 +124,7 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
     manifest.host.virtiofsd = `virtiofsd ${host.virtiofsd.version} (Debian, --readonly --sandbox=none)`;
     manifest.toolchain = host.build.toolchain;
     manifest.build = { key: host.build.key, btfFrom: host.btfFrom, objects: host.build.objects };
+    await o.onHostReady?.(host);
     let verdict: AccelVerdict | undefined;
 
     for (const k of kernels) {
@@ -140,7 +157,7 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
       if (vm.hello.featureError) warnings.push(`${k.line}: ${vm.hello.featureError}`);
       try {
         for (const s of scenarios) {
-          const ok = await runScenario(vm, s, k, manifest, o, ui, rows, outcomes);
+          const ok = await runScenario(vm, s, matrices[s.id], k, manifest, o, ui, rows, outcomes);
           if (!ok) failed = true;
           await writeOutputs(); // partial results survive a later crash
           if (!vm.alive) break;
@@ -161,8 +178,7 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
   return { runDir, exitStatus: manifest.exitStatus, manifest };
 }
 
-async function runScenario(vm: Vm, s: ScenarioDefinition, k: KernelEntry, m: Manifest, o: RunOptions, ui: Ui, rows: ResultRow[], outcomes: RunOutcome[]): Promise<boolean> {
-  const matrix = o.paramsOverride?.[s.id] ?? matrixFor(s, o.quick);
+async function runScenario(vm: Vm, s: ScenarioDefinition, matrix: Params[], k: KernelEntry, m: Manifest, o: RunOptions, ui: Ui, rows: ResultRow[], outcomes: RunOutcome[]): Promise<boolean> {
   const t0 = Date.now();
   const unmet = unmetRequirement(s.requires, vm.hello.release, vm.hello.features);
   if (unmet) {
@@ -177,6 +193,8 @@ async function runScenario(vm: Vm, s: ScenarioDefinition, k: KernelEntry, m: Man
     const params = formatParams(p);
     const started = Date.now();
     let n = 0;
+    const variantSkips: RunOutcome[] = [];
+    const where = `${k.line} ${s.id} [${params}]`;
     try {
       if (!vm.alive) throw vm.deathError('before this run');
       await vm.request({ op: 'run', scenario: s.id, params: p, quick: o.quick }, {
@@ -189,16 +207,26 @@ async function runScenario(vm: Vm, s: ScenarioDefinition, k: KernelEntry, m: Man
           });
         },
         onLog: (msg) => ui.detail(`  [${s.id}] ${msg}`),
+        onWarning: (msg) => {
+          m.warnings.push(`${where}: ${msg}`);
+          ui.info(`warning: ${where}: ${msg}`);
+        },
+        onSkipped: (variant, reason) => {
+          variantSkips.push({ kernel: k.line, scenario: s.id, params, variant, status: 'skipped', note: reason, wallMs: 0 });
+          ui.info(`${where}: variant ${variant} skipped: ${reason}`);
+        },
       }, (s.estimateS(p, o.quick) * 4 + 60) * 1000 * (m.accel.accel === 'tcg' ? 2 : 1));
       outcomes.push({ kernel: k.line, scenario: s.id, params, status: 'ok', note: `${n} samples`, wallMs: Date.now() - started });
-      ui.runDone(i + 1, `${params}: ${n} samples`);
+      ui.runDone(i + 1, `${params}: ${n} samples${variantSkips.length ? `, ${variantSkips.length} variant(s) skipped` : ''}`);
     } catch (e) {
       const skipped = e instanceof GuestError && e.skipped;
       if (!skipped) allOk = false;
-      outcomes.push({ kernel: k.line, scenario: s.id, params, status: skipped ? 'skipped' : 'failed', note: errorMessage(e), wallMs: Date.now() - started });
+      const note = skipped ? errorMessage(e) : `${errorMessage(e)}${n ? ` (${n} samples taken before the failure are kept, marked failed)` : ''}`;
+      outcomes.push({ kernel: k.line, scenario: s.id, params, status: skipped ? 'skipped' : 'failed', note, wallMs: Date.now() - started });
       ui.runDone(i + 1, `${params}: ${skipped ? 'skipped' : 'FAILED'}: ${errorMessage(e)}`);
-      if (!vm.alive) break;
     }
+    outcomes.push(...variantSkips);
+    if (!vm.alive) break;
   }
   ui.endRuns();
   ui.phases[`scenario_${k.line}_${s.id}`] = Date.now() - t0;

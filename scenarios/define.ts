@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Features, Params, Sample } from '../lab/agent/protocol.js';
 
 /** What a scenario needs from the kernel. Checked on the host against the guest's hello before running. */
@@ -21,6 +22,20 @@ export interface Reference {
   setup: string;
 }
 
+/**
+ * Which way a metric improves: 'higher' (rates, ratio to baseline), 'lower' (ns, latency, overhead, drop rates), or
+ * 'none' for run totals and counters that account for a run (records produced, packets sent) rather than measure it.
+ */
+export type Better = 'higher' | 'lower' | 'none';
+export interface MetricSpec { unit: string; better: Better }
+
+/** Metric table entries: `events_per_s: higher('events/s')`. */
+export const higher = (unit: string): MetricSpec => ({ unit, better: 'higher' });
+export const lower = (unit: string): MetricSpec => ({ unit, better: 'lower' });
+export const none = (unit: string): MetricSpec => ({ unit, better: 'none' });
+/** How listings and reports mark the direction beside a metric's unit or name. */
+export const BETTER_MARK: Record<Better, string> = { higher: ' ↑', lower: ' ↓', none: '' };
+
 export interface DriverResult { code: number; stderr: string }
 
 /** What a scenario's run() gets inside the guest. */
@@ -34,8 +49,16 @@ export interface ScenarioContext {
   bin(name: string): string;
   sample(s: Sample): void;
   log(msg: string): void;
+  /** a warning the user sees without --verbose (report Warnings section, manifest, stderr) */
+  warn(msg: string): void;
+  /** one variant cannot run here: it gets a `skipped` row with the reason; variants measured before it stay `ok` */
+  skipVariant(variant: string, reason: string): void;
   progress(label: string, done: number, total: number): void;
-  /** run a native driver; its JSON-lines samples are forwarded as they come; a "skip" line throws ScenarioSkip */
+  /**
+   * Run a native driver; its JSON-lines samples, logs and warnings are forwarded as they come. A "skip" line naming a
+   * variant, or arriving after samples were emitted, skips that variant (or the rest of the run) and keeps what was
+   * measured; a "skip" before any sample throws ScenarioSkip (the whole run is skipped).
+   */
   runDriver(name: string, args: (string | number)[]): Promise<void>;
   /** insmod a module shipped in the initramfs, with its dependencies */
   loadModule(name: string): Promise<void>;
@@ -51,8 +74,8 @@ export interface ScenarioDefinition {
   params: Record<string, (string | number)[]>;
   /** a smaller matrix for --quick; missing keys fall back to the first value of `params` */
   quickParams?: Record<string, (string | number)[]>;
-  /** metric name → unit */
-  metrics: Record<string, string>;
+  /** metric name → unit and which direction is better (compare and the report read it; nothing guesses from names) */
+  metrics: Record<string, MetricSpec>;
   /** which variant is the baseline that overhead ratios are taken against */
   baseline?: string;
   run(ctx: ScenarioContext, p: Params): Promise<void>;
@@ -65,7 +88,48 @@ export interface ScenarioDefinition {
 
 export class ScenarioSkip extends Error {}
 
+const value = z.union([z.string(), z.number()]);
+const matrix = z.record(z.array(value).min(1));
+const snake = z.string().regex(/^[a-z][a-z0-9_]*$/, 'metric names are snake_case');
+/** The data part of a definition, checked once when a scenario module is loaded. */
+const DefinitionShape = z.object({
+  id: z.string().regex(/^[a-z][a-z0-9-]*$/, 'scenario ids are kebab-case'),
+  title: z.string().min(1),
+  description: z.string().min(1),
+  requires: z.object({
+    kernel: z.string().regex(/^\d+\.\d+$/).optional(),
+    maps: z.array(z.string()).optional(), programs: z.array(z.string()).optional(), helpers: z.array(z.string()).optional(),
+  }).strict(),
+  params: matrix,
+  quickParams: matrix.optional(),
+  metrics: z.record(snake, z.object({ unit: z.string().min(1), better: z.enum(['higher', 'lower', 'none']) }).strict())
+    .refine((m) => Object.keys(m).length > 0, 'a scenario declares at least one metric'),
+  baseline: z.string().optional(),
+  run: z.function(),
+  estimateS: z.function(),
+  references: z.array(z.object({
+    metric: z.string(), variant: z.string(), params: z.record(z.union([value, z.boolean()])).optional(),
+    value: z.number().finite(), unit: z.string(), source: z.string().min(1), setup: z.string().min(1),
+  })),
+  vm: z.object({ hubNics: z.number().int().min(0).optional() }).optional(),
+}).superRefine((s, ctx) => {
+  for (const k of Object.keys(s.quickParams ?? {})) {
+    if (!(k in s.params)) ctx.addIssue({ code: 'custom', message: `quickParams key '${k}' is not a parameter` });
+  }
+  for (const r of s.references) {
+    const m = s.metrics[r.metric];
+    if (!m) ctx.addIssue({ code: 'custom', message: `reference metric '${r.metric}' is not a declared metric` });
+    else if (m.unit !== r.unit) ctx.addIssue({ code: 'custom', message: `reference for '${r.metric}' is in ${r.unit}, the metric in ${m.unit}` });
+  }
+});
+
+/** Register a scenario: its definition is validated here, once, so a bad table fails at load time naming the field. */
 export function defineScenario(s: ScenarioDefinition): ScenarioDefinition {
+  const r = DefinitionShape.safeParse(s);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new Error(`scenario '${s.id}': ${i.path.join('.') || 'definition'}: ${i.message}`);
+  }
   return s;
 }
 
@@ -83,11 +147,16 @@ export function expandMatrix(matrix: Record<string, (string | number)[]>): Param
   return out;
 }
 
-export function matrixFor(s: ScenarioDefinition, quick: boolean): Params[] {
-  if (!quick) return expandMatrix(s.params);
+/** The axes a run uses before expansion: the full matrix, or the quick one (missing keys: first value). */
+export function matrixAxes(s: Pick<ScenarioDefinition, 'params' | 'quickParams'>, quick: boolean): Record<string, (string | number)[]> {
+  if (!quick) return { ...s.params };
   const m: Record<string, (string | number)[]> = {};
   for (const [k, v] of Object.entries(s.params)) m[k] = s.quickParams?.[k] ?? [v[0]];
-  return expandMatrix(m);
+  return m;
+}
+
+export function matrixFor(s: ScenarioDefinition, quick: boolean): Params[] {
+  return expandMatrix(matrixAxes(s, quick));
 }
 
 /** Why a scenario cannot run on this guest, or undefined if it can. */

@@ -1,4 +1,4 @@
-import { defineScenario, durations, type ScenarioContext } from './define.js';
+import { defineScenario, durations, higher, lower, none, type ScenarioContext } from './define.js';
 import type { Params } from '../lab/agent/protocol.js';
 
 const TRIG = 'Andrii Nakryiko, "[PATCH bpf-next 3/3] selftest/bpf: add BPF triggering benchmark", bpf list 2020-05-08 (selftests/bpf/benchs/bench_trigger.c)';
@@ -14,8 +14,8 @@ export async function runTrigger(ctx: ScenarioContext, p: Params, variants: stri
 }
 
 export const TRIGGER_METRICS = {
-  syscalls_per_s: 'calls/s', ns_per_call: 'ns', overhead_ns: 'ns', overhead_pct: '%', ratio_to_baseline: 'ratio',
-  calls_made: 'calls', records_counted: 'calls',
+  syscalls_per_s: higher('calls/s'), ns_per_call: lower('ns'), overhead_ns: lower('ns'), overhead_pct: lower('%'), ratio_to_baseline: higher('ratio'),
+  calls_made: none('calls'), records_counted: none('calls'),
 };
 
 export function triggerReference(variant: string, value: number, bench: string) {
@@ -38,7 +38,7 @@ export default defineScenario({
   estimateS: (_p, quick) => { const d = durations(quick); return 6 * (d.warmup + d.duration) + 5; },
   async run(ctx, p) {
     const tracing = ctx.features?.programs.tracing !== false;
-    if (!tracing) ctx.log('kernel lacks tracing programs: fentry/fexit variants skipped');
+    if (!tracing) for (const v of ['fentry', 'fexit']) ctx.skipVariant(v, 'the kernel lacks tracing programs (fentry/fexit)');
     await runTrigger(ctx, p, ['baseline', 'kprobe', 'kretprobe', ...(tracing ? ['fentry', 'fexit'] : [])]);
   },
   references: [

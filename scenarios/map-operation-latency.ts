@@ -1,4 +1,4 @@
-import { defineScenario, durations } from './define.js';
+import { defineScenario, durations, lower } from './define.js';
 
 const PROTOPOPOV = 'Anton Protopopov, "[PATCH bpf-next v2 7/7] selftest/bpf/benchs: Add benchmark for hashmap lookups", bpf list 2023-02-13 (selftests/bpf/benchs/bench_bpf_hashmap_lookup.c)';
 const SETUP = 'Ryzen 9 3950X, bare metal, 6.3-rc, `bench -d2 -a bpf-hashmap-lookup --key_size=4 --max_entries=65536 --nr_loops=1000000 --map_flags=0x40` ' +
@@ -26,7 +26,7 @@ export default defineScenario({
   requires: { kernel: '5.10', maps: MAPS, programs: ['raw_tracepoint'], helpers: ['ktime_get_ns'] },
   params: { keySize: [4, 64], valueSize: [8], fill: [6, 100] },
   quickParams: { keySize: [4], valueSize: [8], fill: [100] },
-  metrics: { ns_per_op: 'ns' },
+  metrics: { ns_per_op: lower('ns') },
   estimateS: (p, quick) => {
     const d = durations(quick);
     const combos = p.keySize === 4 ? 13 : 9; // (map, op) pairs that run

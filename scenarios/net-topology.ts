@@ -1,7 +1,7 @@
 /* Shared topology code for the net suite: veth pairs across network namespaces, built by each scenario and
  * torn down afterwards even on failure, plus a leftover check so a run proves scenarios do not leak state. */
 import { readdirSync } from 'node:fs';
-import type { ScenarioContext } from './define.js';
+import { none, type MetricSpec, type ScenarioContext } from './define.js';
 
 export const IP = '/usr/sbin/ip';
 /** every namespace the net scenarios create starts with this */
@@ -18,8 +18,8 @@ export const VETH_ARGS = [
 ];
 
 /** The samples checkClean() emits (variant "topology"), for the scenarios' metric tables. */
-export const TOPOLOGY_METRICS: Record<string, string> = {
-  leftover_netns_before: 'count', leftover_links_before: 'count', leftover_netns_after: 'count', leftover_links_after: 'count',
+export const TOPOLOGY_METRICS: Record<string, MetricSpec> = {
+  leftover_netns_before: none('count'), leftover_links_before: none('count'), leftover_netns_after: none('count'), leftover_links_after: none('count'),
 };
 
 export function labNamespaces(): string[] {
@@ -41,7 +41,7 @@ export async function leakedLinks(ctx: ScenarioContext): Promise<string[]> {
 
 /** Delete our namespaces (which destroys their veths) and wait until they are gone. */
 export async function teardown(ctx: ScenarioContext, extra?: () => Promise<void>): Promise<void> {
-  if (extra) await extra().catch((e) => ctx.log(`teardown: ${String(e)}`));
+  if (extra) await extra().catch((e) => ctx.warn(`teardown: ${String(e)}`));
   for (const ns of labNamespaces()) await ctx.exec([IP, 'netns', 'del', ns], { allowFail: true });
   // namespace destruction is asynchronous: wait for the veth ends to disappear from the kernel
   for (let i = 0; i < 50; i++) {
@@ -58,7 +58,7 @@ export async function teardown(ctx: ScenarioContext, extra?: () => Promise<void>
 export async function checkClean(ctx: ScenarioContext, when: 'before' | 'after'): Promise<void> {
   const ns = labNamespaces();
   const links = await leakedLinks(ctx);
-  if (ns.length || links.length) ctx.log(`topology ${when}: leftover netns [${ns.join(' ')}] links [${links.join(' ')}]`);
+  if (ns.length || links.length) ctx.warn(`topology ${when}: leftover netns [${ns.join(' ')}] links [${links.join(' ')}]`);
   ctx.sample({ variant: 'topology', metric: `leftover_netns_${when}`, unit: 'count', value: ns.length, repetition: 0 });
   ctx.sample({ variant: 'topology', metric: `leftover_links_${when}`, unit: 'count', value: links.length, repetition: 0 });
 }

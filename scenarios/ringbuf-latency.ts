@@ -1,4 +1,4 @@
-import { defineScenario, durations } from './define.js';
+import { defineScenario, durations, higher, lower, none } from './define.js';
 
 export default defineScenario({
   id: 'ringbuf-latency',
@@ -16,9 +16,9 @@ export default defineScenario({
   params: { rate: [10000, 'max'], consumer: ['epoll', 'busy-poll'] },
   quickParams: { rate: [10000, 'max'], consumer: ['epoll'] },
   metrics: {
-    latency_p50_ns: 'ns', latency_p95_ns: 'ns', latency_p99_ns: 'ns', latency_p999_ns: 'ns',
-    events_per_s: 'events/s', drops_per_s: 'events/s', syscalls_per_s: 'calls/s',
-    records_produced: 'records', records_consumed: 'records', records_dropped: 'records',
+    latency_p50_ns: lower('ns'), latency_p95_ns: lower('ns'), latency_p99_ns: lower('ns'), latency_p999_ns: lower('ns'),
+    events_per_s: higher('events/s'), drops_per_s: lower('events/s'), syscalls_per_s: higher('calls/s'),
+    records_produced: none('records'), records_consumed: none('records'), records_dropped: none('records'),
   },
   estimateS: (_p, quick) => { const d = durations(quick); return d.warmup + d.duration + 5; },
   async run(ctx, p) {

@@ -1,4 +1,4 @@
-import { defineScenario, durations } from './define.js';
+import { defineScenario, durations, higher, lower, none } from './define.js';
 
 const NAKRYIKO = 'Andrii Nakryiko, "bpf: add BPF ringbuf and perf buffer benchmarks", bpf list 2020-05-29 (selftests/bpf/benchs/bench_ringbufs.c)';
 const SETUP = 'Xeon E5-2680 v4 @ 2.4 GHz, bare metal, fentry on getpgid, batch 500 x 8 B records, 512 KiB ring';
@@ -24,8 +24,8 @@ export default defineScenario({
   },
   quickParams: { recordSize: [64], batch: [50], producers: [1], wakeup: ['every'], placement: ['parallel'], api: ['reserve'], consumer: ['libbpf'] },
   metrics: {
-    events_per_s: 'events/s', drops_per_s: 'events/s', mb_per_s: 'MB/s', syscalls_per_s: 'calls/s',
-    records_produced: 'records', records_consumed: 'records', records_dropped: 'records',
+    events_per_s: higher('events/s'), drops_per_s: lower('events/s'), mb_per_s: higher('MB/s'), syscalls_per_s: higher('calls/s'),
+    records_produced: none('records'), records_consumed: none('records'), records_dropped: none('records'),
   },
   baseline: 'baseline',
   estimateS: (_p, quick) => { const d = durations(quick); return 2 * (d.warmup + d.duration) + 5; },

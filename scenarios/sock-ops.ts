@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { defineScenario, durations } from './define.js';
+import { defineScenario, durations, higher, none } from './define.js';
 import { withTopology, TOPOLOGY_METRICS } from './net-topology.js';
 
 const CGROUP = '/sys/fs/cgroup/labsockops';
@@ -16,8 +16,8 @@ export default defineScenario({
   requires: { kernel: '5.10', maps: ['percpu_array'], programs: ['sock_ops'] },
   params: { phase: ['all'] },
   metrics: {
-    connections_per_s: 'conn/s', mb_per_s: 'MB/s', connections: 'connections', connections_accepted: 'connections', bytes_streamed: 'bytes',
-    ops_active_established: 'callbacks', ops_passive_established: 'callbacks', ops_total: 'callbacks',
+    connections_per_s: higher('conn/s'), mb_per_s: higher('MB/s'), connections: none('connections'), connections_accepted: none('connections'), bytes_streamed: none('bytes'),
+    ops_active_established: none('callbacks'), ops_passive_established: none('callbacks'), ops_total: none('callbacks'),
 
     ...TOPOLOGY_METRICS,
   },

@@ -1,4 +1,4 @@
-import { defineScenario, durations } from './define.js';
+import { defineScenario, durations, higher, none } from './define.js';
 import { VETH_ARGS, withTopology, TOPOLOGY_METRICS } from './net-topology.js';
 
 export default defineScenario({
@@ -12,8 +12,8 @@ export default defineScenario({
   requires: { kernel: '5.10', maps: ['percpu_array'], programs: ['socket_filter'] },
   params: { pktSize: [60] },
   metrics: {
-    pps_received: 'packets/s', pps_accepted: 'packets/s', pps_dropped: 'packets/s', packets_sent: 'packets', packets_received: 'packets',
-    packets_seen: 'packets', packets_accepted: 'packets', packets_filtered: 'packets', socket_drops: 'packets', packets_dropped: 'packets',
+    pps_received: higher('packets/s'), pps_accepted: higher('packets/s'), pps_dropped: higher('packets/s'), packets_sent: none('packets'), packets_received: none('packets'),
+    packets_seen: none('packets'), packets_accepted: none('packets'), packets_filtered: none('packets'), socket_drops: none('packets'), packets_dropped: none('packets'),
 
     ...TOPOLOGY_METRICS,
   },

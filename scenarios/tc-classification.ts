@@ -1,4 +1,4 @@
-import { defineScenario, durations } from './define.js';
+import { defineScenario, durations, higher, lower, none } from './define.js';
 import { VETH_ARGS, withTopology, TOPOLOGY_METRICS } from './net-topology.js';
 
 export default defineScenario({
@@ -14,8 +14,8 @@ export default defineScenario({
   requires: { kernel: '5.10', maps: ['percpu_array', 'array'], programs: ['sched_cls', 'xdp'] },
   params: { pktSize: [60] },
   metrics: {
-    pps: 'packets/s', ns_per_packet: 'ns', softirq_ns_per_packet: 'ns', packets_sent: 'packets', packets_seen: 'packets', packets_dropped: 'packets',
-    packets_classified: 'packets', send_errors: 'packets',
+    pps: higher('packets/s'), ns_per_packet: lower('ns'), softirq_ns_per_packet: lower('ns'), packets_sent: none('packets'), packets_seen: none('packets'), packets_dropped: none('packets'),
+    packets_classified: none('packets'), send_errors: none('packets'),
 
     ...TOPOLOGY_METRICS,
   },

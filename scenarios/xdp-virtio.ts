@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { defineScenario, durations, ScenarioSkip, type ScenarioContext } from './define.js';
+import { defineScenario, durations, higher, lower, none, ScenarioSkip, type ScenarioContext } from './define.js';
 import { IP, NS, MAC, quietNamespaces, withTopology, TOPOLOGY_METRICS } from './net-topology.js';
 import { xdpPaperRefs } from './xdp.js';
 
@@ -48,10 +48,10 @@ export default defineScenario({
   requires: { kernel: '5.10', maps: ['percpu_array', 'devmap', 'ringbuf'], programs: ['xdp'] },
   params: { mode: ['native'], pktSize: [60] },
   metrics: {
-    pps: 'packets/s', ns_per_packet: 'ns', softirq_ns_per_packet: 'ns', packets_sent: 'packets', packets_seen: 'packets', packets_dropped: 'packets',
-    packets_forwarded: 'packets', send_errors: 'packets', sender_tx_packets: 'packets', sender_tx_dropped: 'packets',
-    receiver_rx_packets: 'packets', receiver_rx_dropped: 'packets', events_received: 'events', events_dropped: 'events', events_expected: 'events',
-    hub_nics_missing_after: 'count', guest_offloads_negotiated: 'count',
+    pps: higher('packets/s'), ns_per_packet: lower('ns'), softirq_ns_per_packet: lower('ns'), packets_sent: none('packets'), packets_seen: none('packets'), packets_dropped: none('packets'),
+    packets_forwarded: none('packets'), send_errors: none('packets'), sender_tx_packets: none('packets'), sender_tx_dropped: none('packets'),
+    receiver_rx_packets: none('packets'), receiver_rx_dropped: none('packets'), events_received: none('events'), events_dropped: none('events'), events_expected: none('events'),
+    hub_nics_missing_after: none('count'), guest_offloads_negotiated: none('count'),
 
     ...TOPOLOGY_METRICS,
   },
@@ -108,7 +108,7 @@ export default defineScenario({
     } finally {
       // the hub NICs must be back in the root namespace for the next scenario
       const missing = nics.filter((n) => !hubNics().includes(n)).length;
-      if (missing) ctx.log(`hub NICs missing from the root netns after teardown: ${nics.filter((n) => !hubNics().includes(n)).join(' ')}`);
+      if (missing) ctx.warn(`hub NICs missing from the root netns after teardown: ${nics.filter((n) => !hubNics().includes(n)).join(' ')}`);
       ctx.sample({ variant: 'topology', metric: 'hub_nics_missing_after', unit: 'count', value: missing, repetition: 0 });
     }
   },

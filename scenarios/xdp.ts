@@ -1,4 +1,4 @@
-import { defineScenario, durations, type Reference } from './define.js';
+import { defineScenario, durations, higher, lower, none, type Reference } from './define.js';
 import { VETH_ARGS, withTopology, TOPOLOGY_METRICS } from './net-topology.js';
 
 export const XDP_PAPER = 'Høiland-Jørgensen et al., "The eXpress Data Path: Fast Programmable Packet Processing in the Operating System Kernel", CoNEXT 2018 (doi 10.1145/3281411.3281443)';
@@ -29,9 +29,9 @@ export default defineScenario({
   params: { mode: ['native', 'generic', 'test_run'], pktSize: [60, 1500] },
   quickParams: { mode: ['native', 'generic', 'test_run'], pktSize: [60] },
   metrics: {
-    pps: 'packets/s', ns_per_packet: 'ns', softirq_ns_per_packet: 'ns', packets_sent: 'packets', packets_seen: 'packets', packets_dropped: 'packets',
-    packets_forwarded: 'packets', send_errors: 'packets', sender_tx_packets: 'packets', sender_tx_dropped: 'packets',
-    receiver_rx_packets: 'packets', receiver_rx_dropped: 'packets', events_received: 'events', events_dropped: 'events', events_expected: 'events',
+    pps: higher('packets/s'), ns_per_packet: lower('ns'), softirq_ns_per_packet: lower('ns'), packets_sent: none('packets'), packets_seen: none('packets'), packets_dropped: none('packets'),
+    packets_forwarded: none('packets'), send_errors: none('packets'), sender_tx_packets: none('packets'), sender_tx_dropped: none('packets'),
+    receiver_rx_packets: none('packets'), receiver_rx_dropped: none('packets'), events_received: none('events'), events_dropped: none('events'), events_expected: none('events'),
     ...TOPOLOGY_METRICS,
   },
   baseline: 'baseline',

@@ -79,8 +79,10 @@ static void run(const char *variant, int policy)
 		if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &pfd, sizeof(pfd))) {
 			char why[256];
 			snprintf(why, sizeof(why), "SO_ATTACH_BPF failed: %s", strerror(errno));
-			emit_skip(why);
-			exit(0);
+			emit_skip_variant(variant, "%s", why);
+			close(fd);
+			sockfilter_bpf__destroy(skel);
+			return;
 		}
 	}
 	int cmap = skel ? bpf_map__fd(skel->maps.counters) : -1;

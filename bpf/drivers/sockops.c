@@ -172,7 +172,7 @@ int main(int argc, char **argv)
 	if (err) {
 		char why[256];
 		snprintf(why, sizeof(why), "attach sock_ops to cgroup failed: %s", strerror(errno));
-		emit_skip(why);
+		emit_skip_variant("sockops", "%s", why);
 	} else {
 		phase("sockops", false);
 		unsigned long long conns_phase = conns, acc_phase = accepted;
@@ -191,6 +191,6 @@ int main(int argc, char **argv)
 	close(cg_fd);
 	/* leave the cgroup so it can be removed */
 	write_file("/sys/fs/cgroup/cgroup.procs", pid);
-	if (rmdir(cg_path)) emit_log("rmdir %s: %s", cg_path, strerror(errno));
+	if (rmdir(cg_path)) emit_warn("rmdir %s: %s", cg_path, strerror(errno));
 	return 0;
 }

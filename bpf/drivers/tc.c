@@ -39,8 +39,9 @@ static void run(const char *variant, int verdict)
 		if (err) {
 			char why[1024];
 			snprintf(why, sizeof(why), "cls_bpf attach on %s ingress failed: %s %s", rx_dev, strerror(-err), lab_kernel_msg);
-			emit_skip(why);
-			exit(0);
+			emit_skip_variant(variant, "%s", why);
+			tc_classify_bpf__destroy(skel);
+			return;
 		}
 	}
 	int cmap = skel ? bpf_map__fd(skel->maps.counters) : -1;

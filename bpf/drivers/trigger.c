@@ -68,8 +68,8 @@ int main(int argc, char **argv)
 	int err = trigger_bpf__load(skel);
 	if (err && (wanted[2] || wanted[3])) {
 		/* tracing programs need BTF and trampolines: drop fentry/fexit and report them as skipped */
-		emit_skip_variant("fentry", "fentry/fexit on %s do not load on this kernel (%s)", func, strerror(-err));
-		emit_skip_variant("fexit", "fentry/fexit on %s do not load on this kernel (%s)", func, strerror(-err));
+		if (wanted[2]) emit_skip_variant("fentry", "fentry/fexit on %s do not load on this kernel (%s)", func, strerror(-err));
+		if (wanted[3]) emit_skip_variant("fexit", "fentry/fexit on %s do not load on this kernel (%s)", func, strerror(-err));
 		trigger_bpf__destroy(skel);
 		skel = trigger_bpf__open();
 		if (!skel) die("open trigger.bpf.o", errno);

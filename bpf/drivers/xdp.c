@@ -88,15 +88,16 @@ static void run_live(const char *variant, int action, bool generic, int sample_e
 			char why[768];
 			snprintf(why, sizeof(why), "%s XDP attach on %s failed: %s%s%s", generic ? "generic" : "native", rx_dev, strerror(-err),
 				 lab_kernel_msg[0] ? " - kernel says:" : "", lab_kernel_msg);
-			emit_skip(why);
-			exit(0);
+			emit_skip_variant(variant, "%s", why);
+			xdp_bench_bpf__destroy(skel);
+			return;
 		}
 		if (action == XDP_TX) {
-			if (xdp_attach_in(tx_ns, tx_dev, bpf_program__fd(skel->progs.xdp_sink), flags)) emit_log("could not attach sink on %s: %s", tx_dev, lab_kernel_msg);
+			if (xdp_attach_in(tx_ns, tx_dev, bpf_program__fd(skel->progs.xdp_sink), flags)) emit_warn("%s: could not attach the XDP_TX sink on %s (returned frames are not counted): %s", variant, tx_dev, lab_kernel_msg);
 			else attached_sink_tx = true;
 		}
 		if (action == XDP_REDIRECT) {
-			if (xdp_attach_in(sink_ns, sink_dev, bpf_program__fd(skel->progs.xdp_sink), flags)) emit_log("could not attach sink on %s: %s", sink_dev, lab_kernel_msg);
+			if (xdp_attach_in(sink_ns, sink_dev, bpf_program__fd(skel->progs.xdp_sink), flags)) emit_warn("%s: could not attach the redirect sink on %s (redirected frames are not counted): %s", variant, sink_dev, lab_kernel_msg);
 			else attached_sink_fwd = true;
 		}
 		if (sample_every) {
@@ -173,12 +174,13 @@ static void run_test_run(int action, long repeat)
 		if (err) {
 			char why[256];
 			snprintf(why, sizeof(why), "BPF_PROG_TEST_RUN of an XDP program (%s) failed: %s", action_name(action), strerror(errno));
-			emit_skip(why);
-			exit(0);
+			emit_skip_variant(variant, "%s", why);
+			xdp_bench_bpf__destroy(skel);
+			return;
 		}
 		runs += repeat;
 		if (rep < 0) continue;
-		if (o.retval != (__u32)action) emit_log("%s: retval %u, expected %d", variant, o.retval, action);
+		if (o.retval != (__u32)action) emit_warn("%s: retval %u, expected %d", variant, o.retval, action);
 		emit_sample(variant, "ns_per_packet", "ns", o.duration, rep);
 		if (o.duration) emit_sample(variant, "pps", "packets/s", 1e9 / o.duration, rep);
 	}

@@ -20,9 +20,12 @@ export function makeContext(o: { id: number; quick: boolean; buildDir: string; f
     bin: (name) => join(o.buildDir, 'bin', name),
     sample: (s) => send({ id, type: 'sample', sample: s }),
     log: (msg) => send({ id, type: 'log', msg }),
+    warn: (msg) => send({ id, type: 'warning', msg }),
+    skipVariant: (variant, reason) => send({ id, type: 'skipped', variant, reason }),
     progress: (label, done, total) => send({ id, type: 'progress', label, done, total }),
     async runDriver(name, args) {
       let skip: string | undefined;
+      let samples = 0;
       const argv = [ctx.bin(name), ...args.map(String)];
       const r = await execCommand(argv, 3600_000, (line) => {
         let m: { type?: string; [k: string]: unknown };
@@ -30,10 +33,16 @@ export function makeContext(o: { id: number; quick: boolean; buildDir: string; f
         if (m.type === 'sample') {
           const { type: _t, ...rest } = m;
           const s = Sample.safeParse(rest);
-          if (s.success) ctx.sample(s.data);
-          else ctx.log(`${name}: bad sample ${line}`);
+          if (s.success) { samples++; ctx.sample(s.data); }
+          else ctx.warn(`${name}: malformed sample line dropped: ${line}`);
         } else if (m.type === 'log') ctx.log(`${name}: ${m.msg}`);
-        else if (m.type === 'skip') skip = String(m.reason);
+        else if (m.type === 'warn') ctx.warn(`${name}: ${m.msg}`);
+        else if (m.type === 'skip') {
+          // a skip that names its variant, or comes after samples, ends only that part: what was measured stays
+          if (typeof m.variant === 'string' && m.variant) ctx.skipVariant(m.variant, String(m.reason));
+          else if (samples > 0) ctx.skipVariant('(variants after the last measured one)', String(m.reason));
+          else skip = String(m.reason);
+        } else ctx.warn(`${name}: unknown message type '${String(m.type)}': ${line}`);
       });
       if (skip) throw new ScenarioSkip(skip);
       if (r.code !== 0) {

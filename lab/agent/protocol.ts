@@ -51,6 +51,10 @@ export const GuestMessage = z.discriminatedUnion('type', [
     featureError: z.string().optional(),
   }),
   z.object({ id: z.number(), type: z.literal('log'), msg: z.string() }),
+  /** something the user must see (a variant not run as asked, a counter that disagrees): report, manifest, stderr */
+  z.object({ id: z.number(), type: z.literal('warning'), msg: z.string() }),
+  /** one variant could not run; the run goes on and the variants measured before it stay valid */
+  z.object({ id: z.number(), type: z.literal('skipped'), variant: z.string(), reason: z.string() }),
   z.object({ id: z.number(), type: z.literal('progress'), label: z.string(), done: z.number(), total: z.number() }),
   z.object({ id: z.number(), type: z.literal('sample'), sample: Sample }),
   z.object({ id: z.number(), type: z.literal('result'), data: z.unknown().optional() }),

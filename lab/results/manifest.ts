@@ -10,7 +10,8 @@ export interface Manifest {
   argv: string[];
   startedAt: string;
   finishedAt?: string;
-  options: { kernels: string[]; scenarios: string[]; quick: boolean; cpus: number; memoryMb: number; accel: string };
+  /** params: the `--param` filter as given (key → values); the exact combinations run are in `scenarios` */
+  options: { kernels: string[]; scenarios: string[]; quick: boolean; cpus: number; memoryMb: number; accel: string; params?: Record<string, string[]> };
   git: string;
   host: { cpuModel: string; qemu: string; virtiofsd: string; node: string; user: string };
   accel: AccelVerdict;

@@ -1,7 +1,7 @@
 import MarkdownIt from 'markdown-it';
 import type { SummaryRow, RunOutcome } from './csv.js';
 import type { Manifest } from './manifest.js';
-import type { ScenarioDefinition } from '../../scenarios/define.js';
+import { BETTER_MARK, type ScenarioDefinition } from '../../scenarios/define.js';
 import { crossRatios } from './ratios.js';
 import { crossRatioDefs } from '../../scenarios/index.js';
 
@@ -15,16 +15,49 @@ const fmt = (v: number | '' | undefined): string => {
   return v.toPrecision(3);
 };
 
+const fmtCv = (cv: number): string => (Number.isNaN(cv) ? '' : cv === Infinity ? '∞' : `${(cv * 100).toFixed(1)}%`);
+
 const esc = (s: string) => s.replace(/\|/g, '\\|');
 
 function table(head: string[], rows: string[][]): string {
   return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 }
 
-export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: RunOutcome[], scenarios: ScenarioDefinition[]): string {
+/**
+ * Order: (1) the fidelity table — lab vs the kernel's own bench vs published — when a run has one (the kernel-bench
+ * work renders it and passes it in `leading`); (2) ratios measured within this run; (3) warnings, failed and skipped
+ * rows; (4) environment; (5) one section per scenario; (6) timings.
+ */
+export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: RunOutcome[], scenarios: ScenarioDefinition[], leading: string[] = []): string {
   const out: string[] = [];
   out.push(`# bpf-lab run ${m.runId}`, '');
   out.push(`Command: \`${m.command}\``, '');
+  if (m.accel.accel === 'tcg') {
+    out.push('> **TCG (software emulation).** Every guest instruction is emulated, so absolute numbers here are not comparable ' +
+      'with bare-metal or published numbers. Ratios measured within one run share the same emulation, but emulation does not ' +
+      'slow every code path by the same factor, so they can still differ from ratios measured on hardware.', '');
+  }
+  out.push(...leading);
+
+  const ratios = crossRatios(crossRatioDefs, summary, (id) => scenarios.find((s) => s.id === id)?.references ?? []);
+  if (ratios.length) {
+    out.push('## Ratios measured in this run', '', 'Both sides of each ratio ran in the same VM, one after the other, at equal settings. ' +
+      'The published column is the same ratio from the published numbers (other hardware, bare metal); it is context, not a target.', '');
+    out.push(table(['comparison', 'kernel', 'setting', 'measured', 'published'], ratios.map((r) => [
+      r.title, r.kernel, r.setting, `${r.ratio.toFixed(3)} (${fmt(r.numerator)} / ${fmt(r.denominator)})`, r.published !== undefined ? r.published.toFixed(3) : '',
+    ])), '');
+  }
+
+  const notOk = outcomes.filter((o) => o.status !== 'ok');
+  if (m.warnings.length || notOk.length) {
+    out.push('## Warnings', '');
+    out.push(...m.warnings.map((w) => `- ${w}`));
+    for (const o of notOk) {
+      out.push(`- ${o.status}: ${o.kernel} ${o.scenario}${o.params ? ` [${o.params}]` : ''}${o.variant ? ` variant ${o.variant}` : ''}: ${o.note}`);
+    }
+    out.push('');
+  }
+
   out.push('## Environment', '');
   const envRows: string[][] = [
     ['accelerator', `${m.accel.accel} (${m.accel.reason})`],
@@ -38,33 +71,35 @@ export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: Run
     ['node', m.host.node],
     ['git commit', m.git],
   ];
+  const filter = Object.entries(m.options.params ?? {});
+  if (filter.length) envRows.push(['--param', filter.map(([k, v]) => `${k}=${v.join(',')}`).join(' ')]);
   out.push(table(['', ''], envRows), '');
   out.push(table(['kernel line', 'uname -r', 'packages (sha256)', 'boot → agent ready'], m.kernels.map((k) => [
     k.line, k.unameR ?? '(did not boot)', k.packages.map((p) => `${p.name} ${p.version} (${p.sha256.slice(0, 12)}…)`).join('<br>'),
     k.bootMs !== undefined ? `${(k.bootMs / 1000).toFixed(2)} s` : '',
   ])), '');
-  if (m.accel.accel === 'tcg') {
-    out.push('> **Warning: TCG (software emulation).** Absolute numbers are not comparable to bare metal or to the published ' +
-      'numbers below: every instruction is emulated. Compare ratios measured in the same run (overhead against the baseline, ' +
-      'ring buffer vs perf buffer, one variant against another), not absolute rates.', '');
-  }
+  out.push('Metrics marked ↑ are better higher, ↓ better lower (declared in each scenario\'s metric table); unmarked ones are run totals. ' +
+    'A `failed` status marks samples taken before the run failed: kept, not to be trusted as a full measurement.', '');
+
   for (const s of scenarios) {
     const rows = summary.filter((r) => r.scenario === s.id);
     const sOutcomes = outcomes.filter((o) => o.scenario === s.id);
     if (!rows.length && !sOutcomes.length) continue;
     out.push(`## ${s.id}: ${s.title}`, '', s.description, '');
-    const measured = rows.filter((r) => r.status === 'ok' && r.n > 0 && r.metric);
+    const measured = rows.filter((r) => r.n > 0 && r.metric);
+    const anyNotOk = measured.some((r) => r.status !== 'ok');
     if (measured.length) {
-      out.push(table(['kernel', 'variant', 'params', 'metric', 'mean ± stddev', 'median', 'p95', 'n', 'cv', 'unit'], measured.map((r) => [
-        r.kernel, r.variant, r.params, r.metric, `${fmt(r.mean)} ± ${fmt(r.stddev)}`, fmt(r.median), fmt(r.p95), String(r.n),
-        `${(r.cv * 100).toFixed(1)}%${r.noisy ? ' (noisy)' : ''}`, r.unit,
+      const head = ['kernel', 'variant', 'params', 'metric', 'mean ± stddev', 'median', 'p95', 'n', 'cv', 'unit', ...(anyNotOk ? ['status'] : [])];
+      out.push(table(head, measured.map((r) => [
+        r.kernel, r.variant, r.params, r.metric + (r.better ? BETTER_MARK[r.better] : ''), r.n > 1 ? `${fmt(r.mean)} ± ${fmt(r.stddev)}` : fmt(r.mean),
+        fmt(r.median), fmt(r.p95), String(r.n), fmtCv(r.cv) + (r.noisy ? ' (noisy)' : ''), r.unit, ...(anyNotOk ? [r.status] : []),
       ])), '');
     }
     const bad = sOutcomes.filter((o) => o.status !== 'ok');
     if (bad.length) {
-      out.push(table(['kernel', 'params', 'status', 'reason'], bad.map((o) => [o.kernel, o.params, o.status, o.note])), '');
+      out.push(table(['kernel', 'params', 'variant', 'status', 'reason'], bad.map((o) => [o.kernel, o.params, o.variant ?? '(all)', o.status, o.note])), '');
     }
-    const withRef = measured.filter((r) => r.reference !== '');
+    const withRef = measured.filter((r) => r.reference !== '' && r.status === 'ok');
     if (withRef.length) {
       out.push('### Published vs measured', '');
       out.push(table(['kernel', 'variant', 'params', 'metric', 'published', 'measured', 'ratio', 'source'], withRef.map((r) => [
@@ -72,14 +107,6 @@ export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: Run
       ])), '');
     }
   }
-  const ratios = crossRatios(crossRatioDefs, summary, (id) => scenarios.find((s) => s.id === id)?.references ?? []);
-  if (ratios.length) {
-    out.push('## Ratios at equal settings', '', 'Measured in the same run, so comparable with the published ratio even under TCG.', '');
-    out.push(table(['comparison', 'kernel', 'setting', 'measured', 'published'], ratios.map((r) => [
-      r.title, r.kernel, r.setting, `${r.ratio.toFixed(3)} (${fmt(r.numerator)} / ${fmt(r.denominator)})`, r.published !== undefined ? r.published.toFixed(3) : '',
-    ])), '');
-  }
-  if (m.warnings.length) out.push('## Warnings', '', ...m.warnings.map((w) => `- ${w}`), '');
   out.push('## Timings', '', table(['phase', 'ms'], Object.entries(m.timings.phases).map(([k, v]) => [k, String(v)])), '');
   out.push(`Reproduce: \`npm run lab -- reproduce ${m.runDirName}\``, '');
   return out.join('\n');

@@ -30,6 +30,8 @@ export interface VmOptions {
 export interface RequestHandlers {
   onSample?: (s: Sample) => void;
   onLog?: (msg: string) => void;
+  onWarning?: (msg: string) => void;
+  onSkipped?: (variant: string, reason: string) => void;
   onProgress?: (label: string, done: number, total: number) => void;
 }
 
@@ -162,6 +164,8 @@ export class Vm {
     if (!p) return;
     switch (msg.type) {
       case 'log': p.handlers.onLog?.(msg.msg); break;
+      case 'warning': p.handlers.onWarning?.(msg.msg); break;
+      case 'skipped': p.handlers.onSkipped?.(msg.variant, msg.reason); break;
       case 'progress': p.handlers.onProgress?.(msg.label, msg.done, msg.total); break;
       case 'sample': p.handlers.onSample?.(msg.sample); break;
       case 'result': clearTimeout(p.timer); this.pending.delete(msg.id); p.resolve(msg.data); break;

@@ -3,7 +3,6 @@ import { resolveKernels, loadCatalog, versionAtLeast } from '../../lab/kernels/c
 import { UsageError } from '../../lab/errors.js';
 import { parseCommand, parseMemory } from '../../lab/args.js';
 import { moduleClosure, parseDepends, moduleNameFromPath } from '../../lab/vm/modules.js';
-import { summarize, percentile, welchSignificant } from '../../lab/results/stats.js';
 import { formatParams, parseParams, matchReference, summarizeRows, toCsv, fromCsv, RESULT_COLUMNS, type ResultRow } from '../../lab/results/csv.js';
 import { parseAptSources, pickMirrors, sourcesList } from '../../lab/kernels/apt.js';
 import { qemuArgs, kernelCommandLine } from '../../lab/vm/qemu.js';
@@ -58,20 +57,6 @@ test('modules: dependencies come before dependents; built-ins are left out; unkn
   t.is(moduleNameFromPath('/k/drivers/net/virtio-net.ko.xz'), 'virtio_net');
 });
 
-test('stats: mean, sample stddev, percentiles, 95% CI', (t) => {
-  const s = summarize([2, 4, 4, 4, 5, 5, 7, 9]);
-  t.is(s.n, 8);
-  t.is(s.mean, 5);
-  t.true(Math.abs(s.stddev - 2.138) < 0.001); // n-1
-  t.is(s.median, 4.5);
-  t.true(s.ci95Low < 5 && s.ci95High > 5);
-  t.true(s.p50 <= s.p95 && s.p95 <= s.p99 && s.p99 <= s.p999);
-  t.is(percentile([1, 2, 3, 4], 1), 4);
-  t.is(summarize([3]).stddev, 0);
-  t.true(welchSignificant([10, 10.1, 9.9, 10], [20, 20.1, 19.9, 20]));
-  t.false(welchSignificant([10, 11, 9, 10], [10.2, 9.1, 10.9, 10]));
-});
-
 test('results: params round-trip, references match on params, CSV round-trip, skipped rows kept', (t) => {
   const p = { recordSize: 8, batch: 500 };
   t.is(formatParams(p), 'recordSize=8;batch=500');
@@ -86,9 +71,10 @@ test('results: params round-trip, references match on params, CSV round-trip, sk
   const summary = summarizeRows(rows, [
     { kernel: '6.1', scenario: 'a', params: 'recordSize=8;batch=500', status: 'ok', note: '', wallMs: 1 },
     { kernel: '5.10', scenario: 'a', params: '', status: 'skipped', note: 'needs kernel 5.8+', wallMs: 0 },
-  ], () => refs);
+  ], () => ({ references: refs, metrics: { events_per_s: { unit: 'events/s', better: 'higher' } } }));
   t.is(summary[0].mean, 6);
   t.is(summary[0].ratio_to_reference, 0.6);
+  t.is(summary[0].better, 'higher');
   t.like(summary[1], { kernel: '5.10', status: 'skipped', note: 'needs kernel 5.8+' });
 });
 
