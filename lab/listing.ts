@@ -1,7 +1,7 @@
 import { loadCatalog } from './kernels/catalog.js';
 import { packagesCached } from './kernels/packages.js';
 import { scenarios } from '../scenarios/index.js';
-import { expandMatrix, BETTER_MARK } from '../scenarios/define.js';
+import { runsOf, BETTER_MARK } from '../scenarios/define.js';
 
 export async function listKernels(json: boolean): Promise<string> {
   const c = loadCatalog();
@@ -24,7 +24,7 @@ export async function listKernels(json: boolean): Promise<string> {
 
 export function listScenarios(json: boolean): string {
   const rows = scenarios.map((s) => ({
-    id: s.id, title: s.title, requires: s.requires, params: s.params, runs: expandMatrix(s.params).length, metrics: s.metrics,
+    id: s.id, title: s.title, requires: s.requires, params: s.params, runs: runsOf(s, s.params).length, metrics: s.metrics,
   }));
   if (json) return JSON.stringify(rows, null, 2) + '\n';
   const out: string[] = [];

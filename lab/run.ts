@@ -15,7 +15,7 @@ import { formatParams, summarizeRows, toCsv, RESULT_COLUMNS, SUMMARY_COLUMNS, ty
 import { renderMarkdown, renderHtml } from './results/report.js';
 import type { Manifest } from './results/manifest.js';
 import { scenarios as allScenarios, suites, scenarioById } from '../scenarios/index.js';
-import { expandMatrix, matrixAxes, unmetRequirement, type ScenarioDefinition } from '../scenarios/define.js';
+import { runsOf, matrixAxes, unmetRequirement, type ScenarioDefinition } from '../scenarios/define.js';
 import type { Params } from './agent/protocol.js';
 import { checkFilterKeys, filterMatrix, type ParamFilter } from './param-filter.js';
 import type { HostSetup } from './vm/session.js';
@@ -35,7 +35,16 @@ export interface RunOptions {
 export function resolveMatrices(scenarios: ScenarioDefinition[], o: Pick<RunOptions, 'quick' | 'params' | 'paramsOverride'>): Record<string, Params[]> {
   const filter = o.params ?? {};
   if (!o.paramsOverride) checkFilterKeys(filter, scenarios);
-  return Object.fromEntries(scenarios.map((s) => [s.id, o.paramsOverride?.[s.id] ?? expandMatrix(filterMatrix(s, matrixAxes(s, o.quick), filter))]));
+  return Object.fromEntries(scenarios.map((s) => {
+    if (o.paramsOverride?.[s.id]) return [s.id, o.paramsOverride[s.id]];
+    const axes = filterMatrix(s, matrixAxes(s, o.quick), filter);
+    const runs = runsOf(s, axes);
+    if (runs.length === 0) {
+      const why = s.excluded?.(Object.fromEntries(Object.entries(axes).map(([k, v]) => [k, v[0]])));
+      throw new UsageError(`${s.id}: no run left with those --param values${why ? ` (${why})` : ''}`);
+    }
+    return [s.id, runs];
+  }));
 }
 
 export interface RunResult { runDir: string; exitStatus: number; manifest: Manifest }

@@ -78,6 +78,8 @@ export interface ScenarioDefinition {
   metrics: Record<string, MetricSpec>;
   /** which variant is the baseline that overhead ratios are taken against */
   baseline?: string;
+  /** combinations of the matrix that do not exist, with the reason (e.g. back-to-back takes one producer) */
+  excluded?: (p: Params) => string | undefined;
   run(ctx: ScenarioContext, p: Params): Promise<void>;
   references: Reference[];
   /** rough guest wall time of one run, for timeouts (seconds) */
@@ -105,6 +107,7 @@ const DefinitionShape = z.object({
   metrics: z.record(snake, z.object({ unit: z.string().min(1), better: z.enum(['higher', 'lower', 'none']) }).strict())
     .refine((m) => Object.keys(m).length > 0, 'a scenario declares at least one metric'),
   baseline: z.string().optional(),
+  excluded: z.function().optional(),
   run: z.function(),
   estimateS: z.function(),
   references: z.array(z.object({
@@ -155,8 +158,13 @@ export function matrixAxes(s: Pick<ScenarioDefinition, 'params' | 'quickParams'>
   return m;
 }
 
+/** The runs of a matrix: every combination of the axes except those the scenario excludes. */
+export function runsOf(s: Pick<ScenarioDefinition, 'excluded'>, axes: Record<string, (string | number)[]>): Params[] {
+  return expandMatrix(axes).filter((p) => !s.excluded?.(p));
+}
+
 export function matrixFor(s: ScenarioDefinition, quick: boolean): Params[] {
-  return expandMatrix(matrixAxes(s, quick));
+  return runsOf(s, matrixAxes(s, quick));
 }
 
 /** Why a scenario cannot run on this guest, or undefined if it can. */

@@ -31,6 +31,6 @@ export const crossRatioDefs: CrossRatio[] = [
     metric: 'events_per_s',
     numerator: { scenario: 'ringbuf-throughput', variant: 'ringbuf', fixed: { api: 'reserve', consumer: 'libbpf' } },
     denominator: { scenario: 'perfbuf-throughput', variant: 'perfbuf' },
-    on: ['recordSize', 'batch', 'producers', 'wakeup', 'placement'],
+    on: ['hook', 'recordSize', 'batch', 'producers', 'wakeup', 'placement'],
   },
 ];

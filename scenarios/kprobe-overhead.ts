@@ -27,7 +27,7 @@ export default defineScenario({
   title: 'kprobe / kretprobe / fentry / fexit: ns added per getpgid() call',
   description:
     'Native producer threads loop on getpgid(); one program at a time (kprobe, kretprobe, fentry, fexit on the getpgid syscall ' +
-    'function resolved from /proc/kallsyms, e.g. __x64_sys_getpgid) counts the calls of the producer process into an array map. ' +
+    'function resolved from /proc/kallsyms, e.g. __x64_sys_getpgid) adds one to a global counter with an atomic add, the work of the kernel bench\'s trig-* programs. ' +
     'The baseline variant runs the same loop with nothing attached, first and again last, in the same driver run; overhead_ns = ' +
     'ns_per_call − ns per call at the mean baseline rate (both phases, which cancels slow host drift). fentry/fexit run only where the kernel supports tracing programs. calls_made must equal records_counted.',
   requires: { kernel: '5.5', programs: ['kprobe'] },

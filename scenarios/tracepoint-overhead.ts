@@ -5,7 +5,7 @@ export default defineScenario({
   id: 'tracepoint-overhead',
   title: 'tracepoint / raw_tracepoint: ns added per getpgid() call',
   description:
-    'Native producer threads loop on getpgid(); one program at a time counts the calls of the producer process: a tracepoint ' +
+    'Native producer threads loop on getpgid(); one program at a time counts the calls with one atomic add (the kernel bench\'s trig-* work): a tracepoint ' +
     'program on syscalls/sys_enter_getpgid, or a raw_tracepoint on sys_enter filtered to the getpgid syscall number (it fires ' +
     'on every syscall of every process). The baseline (nothing attached) is measured first and again last in the same driver run; ' +
     'ratio_to_baseline = variant calls/s ÷ baseline calls/s per interval.',

@@ -34,9 +34,14 @@ test('--param values are typed against the declared axis; wrong ones name the va
 test('--param subsets every selected scenario that has the key, in quick or full matrices; unknown keys are usage errors', (t) => {
   const scenarios = resolveScenarios({ scenario: 'ringbuf-throughput,perfbuf-throughput,map-operation-latency' });
   const full = resolveMatrices(scenarios, { quick: false, params: { wakeup: ['sampled'], placement: ['parallel'] } });
-  t.is(full['ringbuf-throughput'].length, 8, '32 runs with wakeup and placement fixed: 8');
+  // fentry: 2 producers x 2 apis x 2 consumers; tracepoint: the 1-producer reserve/libbpf slice only
+  t.is(full['ringbuf-throughput'].length, 9, 'wakeup and placement fixed: 8 fentry runs + 1 tracepoint run');
   t.true(full['ringbuf-throughput'].every((p) => p.wakeup === 'sampled' && p.placement === 'parallel'));
-  t.is(full['perfbuf-throughput'].length, 4);
+  t.is(full['perfbuf-throughput'].length, 5, '2 record sizes x 2 batches with fentry + the tracepoint at 8 B x 500');
+  const b2b = resolveMatrices(scenarios, { quick: false, params: { placement: ['back-to-back'] } });
+  t.true(b2b['ringbuf-throughput'].length > 0 && b2b['ringbuf-throughput'].every((p) => p.producers === 1), 'back-to-back runs take one producer');
+  t.throws(() => resolveMatrices(scenarios, { quick: true, params: { placement: ['back-to-back'], producers: ['2'] } }),
+    { instanceOf: UsageError, message: /ringbuf-throughput: no run left .*back-to-back takes one producer/ });
   t.is(full['map-operation-latency'].length, 4, 'a scenario without the key runs its matrix');
   const quick = resolveMatrices(scenarios, { quick: true, params: { producers: ['2'] } });
   t.deepEqual(quick['ringbuf-throughput'].map((p) => p.producers), [2], 'quick matrix with the axis replaced');
