@@ -10,7 +10,7 @@ export interface Requirements {
   helpers?: string[];
 }
 
-/** A published number to put beside a measured one (REFERENCES.md). */
+/** A published number to put beside a measured one (docs/references.md lists them with their setups). */
 export interface Reference {
   metric: string;
   variant: string;

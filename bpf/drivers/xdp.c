@@ -5,7 +5,7 @@
  *                    (xdp_sink on the sender counts the bounced frames), xdp_redirect (devmap to --fwd-dev, xdp_sink
  *                    on its peer --sink-dev counts), xdp_drop_ringbuf (one ring-buffer event every --sample-every frames).
  *   --mode generic:  the same actions in skb (generic) mode, driven by a native AF_PACKET sender loop, never by pktgen
- *                    (pktgen into xdpgeneric crashes 6.1: FACTS.md).
+ *                    (pktgen into xdpgeneric crashes 6.1: docs/measurements.md).
  *   --mode test_run: BPF_PROG_TEST_RUN with --repeat on a --pkt-size frame: per-packet program cost.
  * Per variant: pps, ns_per_packet and softirq_ns_per_packet per interval, then totals packets_sent / packets_seen /
  * packets_dropped (lost_in_transit: frames the sender's device sent that the receiver's never got), the raw device
