@@ -21,6 +21,9 @@ export interface Reference {
   setup: string;
 }
 
+/** Tools the host builds for each booted kernel line before boot, visible in the guest at the same path. */
+export type HostTool = 'kernel-bench';
+
 export interface DriverResult { code: number; stderr: string }
 
 /** What a scenario's run() gets inside the guest. */
@@ -35,6 +38,8 @@ export interface ScenarioContext {
   sample(s: Sample): void;
   log(msg: string): void;
   progress(label: string, done: number, total: number): void;
+  /** path of a host-built tool (see ScenarioDefinition.hostTools) for this guest's kernel line */
+  tool(name: HostTool): string;
   /** run a native driver; its JSON-lines samples are forwarded as they come; a "skip" line throws ScenarioSkip */
   runDriver(name: string, args: (string | number)[]): Promise<void>;
   /** insmod a module shipped in the initramfs, with its dependencies */
@@ -59,6 +64,8 @@ export interface ScenarioDefinition {
   references: Reference[];
   /** rough guest wall time of one run, for timeouts (seconds) */
   estimateS(p: Params, quick: boolean): number;
+  /** host-built tools run() needs (built for each kernel line before boot; see ScenarioContext.tool) */
+  hostTools?: HostTool[];
   /** what the VM needs beyond the default; a run boots with the maximum over its selected scenarios */
   vm?: { /** extra virtio-net NICs on a QEMU-internal hub (no host network) */ hubNics?: number };
 }
