@@ -102,8 +102,10 @@ export async function ensureKernelBench(entry: KernelEntry, btfSource: string, o
     await mkdir(out);
     const code = await runToLog('nice', ['-n', '10', 'make', '-C', join(tmp, 'src', 'tools/testing/selftests/bpf'), ...MAKE_ARGS(out, btfSource, Math.max(2, cpus().length))], result.log);
     if (code !== 0) {
-      const tail = (await readFile(result.log, 'utf8')).trim().split('\n').filter((l) => /error|Error|\*\*\*/.test(l)).slice(-3).join(' | ');
-      throw new LabError(`building the kernel bench from ${source.name} ${source.version} failed (make exited ${code}): ${tail || 'see the log'}; full log: ${result.log}`);
+      const lines = (await readFile(result.log, 'utf8')).split('\n');
+      const first = lines.find((l) => /\berror:|#error/.test(l))?.replace(/^.*?\/tools\/testing\/selftests\/bpf\//, '').trim();
+      const hint = lines.some((l) => /bpf_addr_space_cast|unknown (argument|target)|-mcpu=v4/.test(l)) ? ` (this tree needs a newer clang than ${toolchain.clang})` : '';
+      throw new LabError(`building the kernel bench from ${source.name} ${source.version} failed (make exited ${code})${hint}: ${first ?? 'see the log'}; full log: ${result.log}`);
     }
     await rm(join(dir, 'out'), { recursive: true, force: true });
     await rename(out, join(dir, 'out'));
