@@ -129,7 +129,10 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
 
   let failed = false;
   try {
-    const host = await prepareHost(kernels, ui);
+    const host = await prepareHost(kernels, ui, [...new Set(scenarios.flatMap((s) => s.hostTools ?? []))]);
+    for (const [line, kb] of host.kernelBench) {
+      (manifest.kernelBench ??= {})[line] = { source: kb.source, key: kb.key, bench: kb.bench, patched: kb.patched, buildLog: kb.log };
+    }
     manifest.host.virtiofsd = `virtiofsd ${host.virtiofsd.version} (Debian, --readonly --sandbox=none)`;
     manifest.toolchain = host.build.toolchain;
     manifest.build = { key: host.build.key, btfFrom: host.btfFrom, objects: host.build.objects };
@@ -166,7 +169,7 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
       if (vm.hello.featureError) warnings.push(`${k.line}: ${vm.hello.featureError}`);
       try {
         for (const s of scenarios) {
-          const ok = await runScenario(vm, s, matrices[s.id], k, manifest, o, ui, rows, outcomes);
+          const ok = await runScenario(vm, s, matrices[s.id], k, manifest, o, ui, rows, outcomes, host.tools.get(k.line));
           if (!ok) failed = true;
           await writeOutputs(); // partial results survive a later crash
           if (!vm.alive) break;
@@ -187,7 +190,7 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
   return { runDir, exitStatus: manifest.exitStatus, manifest };
 }
 
-async function runScenario(vm: Vm, s: ScenarioDefinition, matrix: Params[], k: KernelEntry, m: Manifest, o: RunOptions, ui: Ui, rows: ResultRow[], outcomes: RunOutcome[]): Promise<boolean> {
+async function runScenario(vm: Vm, s: ScenarioDefinition, matrix: Params[], k: KernelEntry, m: Manifest, o: RunOptions, ui: Ui, rows: ResultRow[], outcomes: RunOutcome[], tools?: Record<string, string>): Promise<boolean> {
   const t0 = Date.now();
   const unmet = unmetRequirement(s.requires, vm.hello.release, vm.hello.features);
   if (unmet) {
@@ -206,7 +209,7 @@ async function runScenario(vm: Vm, s: ScenarioDefinition, matrix: Params[], k: K
     const where = `${k.line} ${s.id} [${params}]`;
     try {
       if (!vm.alive) throw vm.deathError('before this run');
-      await vm.request({ op: 'run', scenario: s.id, params: p, quick: o.quick }, {
+      await vm.request({ op: 'run', scenario: s.id, params: p, quick: o.quick, tools }, {
         onSample: (x) => {
           n++;
           rows.push({

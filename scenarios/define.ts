@@ -35,6 +35,8 @@ export const lower = (unit: string): MetricSpec => ({ unit, better: 'lower' });
 export const none = (unit: string): MetricSpec => ({ unit, better: 'none' });
 /** How listings and reports mark the direction beside a metric's unit or name. */
 export const BETTER_MARK: Record<Better, string> = { higher: ' ↑', lower: ' ↓', none: '' };
+/** Tools the host builds for each booted kernel line before boot, visible in the guest at the same path. */
+export type HostTool = 'kernel-bench';
 
 export interface DriverResult { code: number; stderr: string }
 
@@ -54,6 +56,8 @@ export interface ScenarioContext {
   /** one variant cannot run here: it gets a `skipped` row with the reason; variants measured before it stay `ok` */
   skipVariant(variant: string, reason: string): void;
   progress(label: string, done: number, total: number): void;
+  /** path of a host-built tool (see ScenarioDefinition.hostTools) for this guest's kernel line */
+  tool(name: HostTool): string;
   /**
    * Run a native driver; its JSON-lines samples, logs and warnings are forwarded as they come. A "skip" line naming a
    * variant, or arriving after samples were emitted, skips that variant (or the rest of the run) and keeps what was
@@ -84,6 +88,8 @@ export interface ScenarioDefinition {
   references: Reference[];
   /** rough guest wall time of one run, for timeouts (seconds) */
   estimateS(p: Params, quick: boolean): number;
+  /** host-built tools run() needs (built for each kernel line before boot; see ScenarioContext.tool) */
+  hostTools?: HostTool[];
   /** what the VM needs beyond the default; a run boots with the maximum over its selected scenarios */
   vm?: { /** extra virtio-net NICs on a QEMU-internal hub (no host network) */ hubNics?: number };
 }
@@ -108,6 +114,7 @@ const DefinitionShape = z.object({
     .refine((m) => Object.keys(m).length > 0, 'a scenario declares at least one metric'),
   baseline: z.string().optional(),
   excluded: z.function().optional(),
+  hostTools: z.array(z.enum(['kernel-bench'])).optional(),
   run: z.function(),
   estimateS: z.function(),
   references: z.array(z.object({

@@ -6,11 +6,12 @@ import ringbufLatency from './ringbuf-latency.js';
 import kprobeOverhead from './kprobe-overhead.js';
 import tracepointOverhead from './tracepoint-overhead.js';
 import mapOperationLatency from './map-operation-latency.js';
+import kernelBench from './kernel-bench.js';
 import { netScenarios, NET_SUITE } from './net.js';
 
 /** Every scenario the lab knows, by id. */
 export const scenarios: ScenarioDefinition[] = [ringbufThroughput, perfbufThroughput, ringbufLatency, kprobeOverhead, tracepointOverhead, mapOperationLatency];
-scenarios.push(...netScenarios);
+scenarios.push(...netScenarios, kernelBench);
 
 /** Named suites: lists of scenario ids. */
 export const suites: Record<string, string[]> = {

@@ -9,7 +9,7 @@ const MODULE_DIR = '/run/lab/modules';
 const loaded = new Set<string>();
 
 /** The ScenarioContext a scenario's run() sees inside the guest. */
-export function makeContext(o: { id: number; quick: boolean; buildDir: string; features: Features | null; send: (m: GuestMessage) => void }): ScenarioContext {
+export function makeContext(o: { id: number; quick: boolean; buildDir: string; features: Features | null; tools?: Record<string, string>; send: (m: GuestMessage) => void }): ScenarioContext {
   const { id, send } = o;
   const ctx: ScenarioContext = {
     quick: o.quick,
@@ -18,6 +18,11 @@ export function makeContext(o: { id: number; quick: boolean; buildDir: string; f
     features: o.features,
     buildDir: o.buildDir,
     bin: (name) => join(o.buildDir, 'bin', name),
+    tool(name) {
+      const path = o.tools?.[name];
+      if (!path) throw new Error(`the host did not build ${name} for this kernel (declare it in the scenario's hostTools)`);
+      return path;
+    },
     sample: (s) => send({ id, type: 'sample', sample: s }),
     log: (msg) => send({ id, type: 'log', msg }),
     warn: (msg) => send({ id, type: 'warning', msg }),

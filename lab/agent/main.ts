@@ -86,7 +86,7 @@ async function handle(line: string, features: Features | null): Promise<void> {
         const { ScenarioSkip } = await import('../../scenarios/define.js');
         const scenario = scenarioById(msg.scenario);
         if (!scenario) throw new Error(`agent: unknown scenario ${msg.scenario}`);
-        const ctx = makeContext({ id, quick: msg.quick, buildDir, features, send });
+        const ctx = makeContext({ id, quick: msg.quick, buildDir, features, tools: msg.tools, send });
         try {
           await scenario.run(ctx, msg.params);
         } catch (e) {

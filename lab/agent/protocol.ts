@@ -22,6 +22,8 @@ export const HostMessage = z.discriminatedUnion('op', [
     scenario: z.string(),
     params: Params,
     quick: z.boolean(),
+    /** host-built tools for this guest's kernel line: name → path (same path in the guest) */
+    tools: z.record(z.string()).optional(),
   }),
   z.object({ id: z.number(), op: z.literal('exec'), argv: z.array(z.string()).min(1), timeoutMs: z.number().optional() }),
   z.object({ id: z.number(), op: z.literal('shutdown') }),

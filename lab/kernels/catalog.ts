@@ -21,6 +21,8 @@ const KernelEntry = z.object({
   vmlinuz: z.string(),
   config: z.string(),
   modules: z.string(),
+  /** the same version's Debian kernel source package (a .tar.xz inside), for building the selftests bench */
+  source: PinnedPackage.extend({ tarball: z.string() }).optional(),
 });
 export type KernelEntry = z.infer<typeof KernelEntry>;
 

@@ -4,6 +4,8 @@ import type { Manifest } from './manifest.js';
 import { BETTER_MARK, type ScenarioDefinition } from '../../scenarios/define.js';
 import { crossRatios } from './ratios.js';
 import { crossRatioDefs } from '../../scenarios/index.js';
+import { fidelityRows, FIDELITY_TOLERANCE } from './fidelity.js';
+import kernelBench, { fidelityMatches } from '../../scenarios/kernel-bench.js';
 
 const fmt = (v: number | '' | undefined): string => {
   if (v === '' || v === undefined || !Number.isFinite(v)) return '';
@@ -37,6 +39,7 @@ export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: Run
       'with bare-metal or published numbers. Ratios measured within one run share the same emulation, but emulation does not ' +
       'slow every code path by the same factor, so they can still differ from ratios measured on hardware.', '');
   }
+  out.push(...fidelitySection(summary, m.accel.accel));
   out.push(...leading);
 
   const ratios = crossRatios(crossRatioDefs, summary, (id) => scenarios.find((s) => s.id === id)?.references ?? []);
@@ -110,6 +113,24 @@ export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: Run
   out.push('## Timings', '', table(['phase', 'ms'], Object.entries(m.timings.phases).map(([k, v]) => [k, String(v)])), '');
   out.push(`Reproduce: \`npm run lab -- reproduce ${m.runDirName}\``, '');
   return out.join('\n');
+}
+
+/** The first section: the lab's harness against the kernel's own bench in the same VM, and the published number. */
+function fidelitySection(summary: SummaryRow[], accel: string): string[] {
+  const rows = fidelityRows(summary, fidelityMatches, kernelBench.references);
+  if (!rows.length) return [];
+  const med = (x?: { median: number; n: number }) => (x ? `${fmt(x.median)} (n=${x.n})` : '—');
+  return [
+    '## Fidelity: lab harness vs the kernel\'s bench', '',
+    'Each row: the lab scenario\'s median and the kernel selftests `bench` median for the same mechanism, measured in the same VM ' +
+    `in this run; lab / bench within ±${Math.round(FIDELITY_TOLERANCE * 100)}% counts as agreeing. Published numbers are the bench's ` +
+    `own published runs (bare metal)${accel === 'tcg' ? '; under TCG only the lab / bench column is comparable, not the absolute values' : ''}.`, '',
+    table(['kernel', 'row', 'lab harness', 'kernel bench (same VM, same run)', 'published', 'lab / bench', 'verdict'], rows.map((r) => [
+      r.kernel, r.label + (r.lab ? ` — ${r.lab.scenario} ${r.lab.variant}` : ''), med(r.lab), med(r.bench),
+      r.published ? fmt(r.published.value) : '', r.ratio !== undefined ? r.ratio.toFixed(2) : '', r.verdict,
+    ])), '',
+    ...[...new Set(rows.flatMap((r) => (r.published ? [r.published.source] : [])))].map((src) => `- Published: ${src}`), '',
+  ];
 }
 
 export function renderHtml(markdown: string, title: string): string {

@@ -7,6 +7,9 @@ import { ensureInitramfs, type InitramfsResult } from './initramfs.js';
 import { chooseAccel, type AccelChoice, type AccelVerdict } from './accel.js';
 import { Vm } from './vm.js';
 import { repoRoot } from '../host/paths.js';
+import { ensureKernelBench, type KernelBench } from '../host/kernel-bench.js';
+import { LabError } from '../errors.js';
+import type { HostTool } from '../../scenarios/define.js';
 import type { Ui } from '../ui.js';
 
 /** What every guest of a run shares: fetched kernels, the share daemon, the compiled BPF tree. */
@@ -15,9 +18,13 @@ export interface HostSetup {
   virtiofsd: VirtiofsdCommand;
   build: BuildResult;
   btfFrom: string;
+  /** per kernel line: host-built tools the selected scenarios run in the guest (name → path) */
+  tools: Map<string, Partial<Record<HostTool, string>>>;
+  /** per kernel line: the selftests bench build, when a scenario needs it */
+  kernelBench: Map<string, KernelBench>;
 }
 
-export async function prepareHost(kernels: KernelEntry[], ui: Ui): Promise<HostSetup> {
+export async function prepareHost(kernels: KernelEntry[], ui: Ui, hostTools: HostTool[] = []): Promise<HostSetup> {
   const catalog = loadCatalog();
   const artifacts = new Map<string, KernelArtifacts>();
   // fetch every kernel first, so a bad pin fails before any VM time is spent
@@ -31,7 +38,21 @@ export async function prepareHost(kernels: KernelEntry[], ui: Ui): Promise<HostS
   const btfSource = btfKernel.vmlinux ?? '/sys/kernel/btf/vmlinux';
   const build = await ui.phase('build', 'building BPF objects and native drivers', () => ensureBuild(btfSource, (m) => ui.info(`  ${m}`)));
   const btfFrom = btfKernel.vmlinux ? `vmlinux of kernel ${def.line} (${def.release})` : 'host /sys/kernel/btf/vmlinux';
-  return { kernels: artifacts, virtiofsd, build, btfFrom };
+  const tools = new Map<string, Partial<Record<HostTool, string>>>(kernels.map((k) => [k.line, {}]));
+  const kernelBench = new Map<string, KernelBench>();
+  if (hostTools.includes('kernel-bench')) {
+    await ui.phase('kernel_bench', `kernel selftests bench for ${kernels.map((k) => k.line).join(', ')}`, async () => {
+      for (const k of kernels) {
+        // the bench's BPF objects are CO-RE against the guest kernel's own BTF
+        const btf = artifacts.get(k.line)!.vmlinux;
+        if (!btf) throw new LabError(`${k.line}: no vmlinux (with BTF) could be unpacked from the kernel image, so the kernel bench cannot be built`);
+        const kb = await ensureKernelBench(k, btf, (m) => ui.info(`  ${k.line}: ${m}`));
+        kernelBench.set(k.line, kb);
+        tools.get(k.line)!['kernel-bench'] = kb.bench;
+      }
+    });
+  }
+  return { kernels: artifacts, virtiofsd, build, btfFrom, tools, kernelBench };
 }
 
 export interface GuestSpec { accel: AccelChoice; cpus: number; memoryMb: number; consolePath: string; hubNics?: number }

@@ -1,0 +1,60 @@
+import { parseParams, type SummaryRow } from './csv.js';
+import type { Reference } from '../../scenarios/define.js';
+import type { FidelityMatch } from '../../scenarios/kernel-bench.js';
+
+/** How far the lab's harness may sit from the kernel's bench on the same VM and still count as agreeing. */
+export const FIDELITY_TOLERANCE = 0.1;
+
+/** One row of the fidelity table: the lab's harness | the kernel's bench (same VM, same run) | published. */
+export interface FidelityRow {
+  kernel: string;
+  label: string;
+  lab?: { scenario: string; variant: string; params: string; median: number; n: number; cv: number };
+  bench?: { variant: string; median: number; n: number; cv: number };
+  published?: { value: number; source: string };
+  /** lab median / bench median */
+  ratio?: number;
+  verdict: string;
+}
+
+function findRow(summary: SummaryRow[], kernel: string, scenario: string, variant: string, metric: string, params: Record<string, unknown> = {}): SummaryRow | undefined {
+  return summary.find((r) => r.kernel === kernel && r.scenario === scenario && r.variant === variant && r.metric === metric && r.n > 0 &&
+    Object.entries(params).every(([k, v]) => parseParams(r.params)[k] === String(v)));
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+
+function verdict(lab: FidelityRow['lab'], bench: FidelityRow['bench'], ratio: number | undefined): string {
+  if (!lab) return 'not measured in this run (lab row)';
+  if (!bench) return 'not measured in this run (kernel bench row)';
+  if (ratio === undefined || !Number.isFinite(ratio)) return 'differs: no finite ratio';
+  if (Math.abs(ratio - 1) <= FIDELITY_TOLERANCE) return `within ±${pct(FIDELITY_TOLERANCE)}`;
+  const noisy = [lab.cv > FIDELITY_TOLERANCE ? `lab cv ${pct(lab.cv)}` : '', bench.cv > FIDELITY_TOLERANCE ? `bench cv ${pct(bench.cv)}` : ''].filter(Boolean);
+  if (noisy.length) return `differs: samples too noisy to tell (${noisy.join(', ')})`;
+  return `differs: lab harness ${ratio < 1 ? 'slower' : 'faster'} than the kernel bench on the same VM (×${ratio.toFixed(2)}); a harness difference`;
+}
+
+/**
+ * Pair every declared bench row with the lab's row for the same mechanism, per kernel that ran the kernel bench (none
+ * when it did not run). Rows measured by neither side are left out. Published values are the bench rows' references.
+ */
+export function fidelityRows(summary: SummaryRow[], matches: FidelityMatch[], benchRefs: Reference[]): FidelityRow[] {
+  const kernels = [...new Set(summary.filter((r) => r.scenario === 'kernel-bench').map((r) => r.kernel))];
+  const out: FidelityRow[] = [];
+  for (const kernel of kernels) {
+    for (const m of matches) {
+      const b = findRow(summary, kernel, 'kernel-bench', m.bench.variant, m.bench.metric);
+      const l = m.lab.map((c) => findRow(summary, kernel, c.scenario, c.variant, c.metric, c.params)).find(Boolean);
+      const ref = benchRefs.find((r) => r.variant === m.bench.variant && r.metric === m.bench.metric);
+      const lab = l && { scenario: l.scenario, variant: l.variant, params: l.params, median: l.median, n: l.n, cv: l.cv };
+      const bench = b && { variant: b.variant, median: b.median, n: b.n, cv: b.cv };
+      if (!lab && !bench) continue;
+      const ratio = lab && bench ? lab.median / bench.median : undefined;
+      out.push({
+        kernel, label: m.label, lab, bench, ratio, published: ref && { value: ref.value, source: ref.source },
+        verdict: verdict(lab, bench, ratio),
+      });
+    }
+  }
+  return out;
+}

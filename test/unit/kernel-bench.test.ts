@@ -1,0 +1,113 @@
+import test from 'ava';
+import { loadCatalog } from '../../lab/kernels/catalog.js';
+import { loadOnlyProgramUnderTest } from '../../lab/host/kernel-bench.js';
+import { fidelityRows } from '../../lab/results/fidelity.js';
+import type { SummaryRow } from '../../lab/results/csv.js';
+import kernelBench, { parseBenchOutput, benchSamples, fidelityMatches, benchVariant } from '../../scenarios/kernel-bench.js';
+
+// bench's output as printed by a 6.1 guest (`bench -w1 -d2 -a trig-tp`), the negative deltas included
+const TRIG_OUTPUT = `Setting up benchmark 'trig-tp'...
+Benchmark 'trig-tp' started.
+Iter   0 (14347.580us): hits    0.099M/s (  0.099M/prod), drops    0.000M/s, total operations    0.099M/s
+Iter   1 (12272.740us): hits    0.180M/s (  0.180M/prod), drops    0.000M/s, total operations    0.180M/s
+Iter   2 (-25645.210us): hits    0.205M/s (  0.205M/prod), drops    0.000M/s, total operations    0.205M/s
+Iter   3 (-302.810us): hits    0.118M/s (  0.118M/prod), drops    0.000M/s, total operations    0.118M/s
+Summary: hits    0.166 ± 0.043M/s (  0.166M/prod), drops    0.000 ± 0.000M/s, total operations    0.166 ± 0.043M/s
+`;
+
+test('kernel-bench: parses every iteration and keeps those after warm-up, like bench\'s own summary', (t) => {
+  const p = parseBenchOutput(TRIG_OUTPUT);
+  t.is(p.iterations.length, 4);
+  t.deepEqual(p.iterations[2], { iter: 2, hitsMps: 0.205, dropsMps: 0 });
+  t.regex(p.summary!, /^Summary: hits\s+0\.166/);
+  const trig = benchSamples(p.iterations, 1, 'trig-tp', 'trig');
+  t.deepEqual(trig.map((s) => [s.repetition, s.metric, s.value]), [[0, 'calls_per_s', 180000], [1, 'calls_per_s', 205000], [2, 'calls_per_s', 118000]]);
+  const mean = trig.reduce((a, s) => a + s.value, 0) / trig.length / 1e6;
+  t.true(Math.abs(mean - 0.166) < 0.002, 'the samples average to bench\'s summary');
+  const rb = benchSamples(p.iterations, 1, benchVariant('rb-libbpf', 'b2b'), 'rb');
+  t.deepEqual([...new Set(rb.map((s) => s.metric))], ['events_per_s', 'drops_per_s']);
+  t.is(rb[0].variant, 'rb-libbpf:b2b');
+});
+
+const TRIGGER_SHAPE = `#include "bench.h"
+static struct trigger_ctx { struct trigger_bench *skel; } ctx;
+
+static struct counter base_hits;
+
+static void setup_ctx(void)
+{
+	ctx.skel = trigger_bench__open_and_load();
+}
+
+static void attach_bpf(struct bpf_program *prog)
+{
+	struct bpf_link *link;
+
+	link = bpf_program__attach(prog);
+}
+
+static void usetup(bool use_retprobe, bool use_nop)
+{
+	ctx.skel = trigger_bench__open_and_load();
+
+	link = bpf_program__attach_uprobe(ctx.skel->progs.bench_trigger_uprobe,
+					  use_retprobe);
+}
+`;
+
+test('kernel-bench build: trigger benches open the skeleton and load only the attached program', (t) => {
+  const r = loadOnlyProgramUnderTest(TRIGGER_SHAPE);
+  t.true(r.changed);
+  t.false(r.text.includes('trigger_bench__open_and_load'));
+  t.is(r.text.match(/trigger_bench__open\(\)/g)!.length, 2);
+  t.regex(r.text, /struct bpf_link \*link;\n\n\tlab_load_only\(prog\);\n/);
+  t.regex(r.text, /lab_load_only\(ctx\.skel->progs\.bench_trigger_uprobe\);\n\tlink = bpf_program__attach_uprobe/);
+  t.regex(r.text, /bpf_program__set_autoload\(p, p == keep\)/);
+  // a 6.10+ tree already loads per bench: untouched
+  const newer = 'ctx.skel = trigger_bench__open();\nbpf_program__set_autoload(ctx.skel->progs.trigger_driver, true);\n';
+  t.deepEqual(loadOnlyProgramUnderTest(newer), { text: newer, changed: false });
+  // an old-style tree of an unexpected shape is an error, not a silently unpatched bench
+  t.throws(() => loadOnlyProgramUnderTest('x = trigger_bench__open_and_load();'), { message: /unexpected shape/ });
+});
+
+test('catalog: every kernel line pins its own version\'s source package for the bench', (t) => {
+  for (const k of loadCatalog().kernels) {
+    t.truthy(k.source, k.line);
+    t.is(k.source!.name, `linux-source-${k.line}`);
+    t.is(k.source!.version, k.packages[0].version, `${k.line}: source and kernel versions agree`);
+    t.is(k.source!.tarball, `usr/src/linux-source-${k.line}.tar.xz`);
+  }
+});
+
+const row = (scenario: string, variant: string, metric: string, params: string, median: number, cv = 0.02): SummaryRow => ({
+  kernel: '6.1', kernel_release: '6.1.0-56-cloud-amd64', accel: 'tcg', scenario, variant, params, metric, unit: '', n: 5, median, mean: median,
+  better: 'higher', stddev: median * cv, cv, p50: median, p95: median, p99: median, p999: median, ci95_low: median, ci95_high: median, noisy: false,
+  reference: '', reference_source: '', ratio_to_reference: '', status: 'ok', note: '',
+});
+
+test('fidelity: rows pair bench and lab by declared params; verdicts within ±10%, differs, not measured', (t) => {
+  const rbParams = 'recordSize=8;batch=500;producers=1;wakeup=every;placement=parallel;api=reserve;consumer=libbpf;hook=fentry';
+  const summary = [
+    row('kernel-bench', 'rb-libbpf:parallel', 'events_per_s', 'bench=rb-libbpf', 4.33e6),
+    row('ringbuf-throughput', 'ringbuf', 'events_per_s', rbParams, 0.67e6),
+    row('ringbuf-throughput', 'ringbuf', 'events_per_s', rbParams.replace('consumer=libbpf', 'consumer=custom'), 9e6),
+    row('kernel-bench', 'trig-kprobe', 'calls_per_s', 'bench=trig-kprobe', 1.2e6),
+    row('kprobe-overhead', 'kprobe', 'syscalls_per_s', 'producers=1', 1.25e6),
+    row('kprobe-overhead', 'kprobe', 'syscalls_per_s', 'producers=2', 9e6),
+    row('kernel-bench', 'trig-fentry', 'calls_per_s', 'bench=trig-fentry', 1.9e6, 0.3),
+    row('kprobe-overhead', 'fentry', 'syscalls_per_s', 'producers=1', 1.0e6),
+    row('kernel-bench', 'trig-tp', 'calls_per_s', 'bench=trig-tp', 0.99e6),
+  ];
+  const rows = fidelityRows(summary, fidelityMatches, kernelBench.references);
+  const by = (label: string) => rows.find((r) => r.label === label)!;
+  t.is(by('rb-libbpf, parallel').ratio!.toFixed(3), (0.67 / 4.33).toFixed(3));
+  t.regex(by('rb-libbpf, parallel').verdict, /^differs: lab harness slower/);
+  t.is(by('rb-libbpf, parallel').published!.value, 12.054e6);
+  t.is(by('trig-kprobe').verdict, 'within ±10%');
+  t.is(by('trig-kprobe').lab!.params, 'producers=1');
+  t.regex(by('trig-fentry').verdict, /^differs: samples too noisy.*bench cv 30%/);
+  t.is(by('trig-tp').verdict, 'not measured in this run (lab row)');
+  t.is(by('trig-tp').published!.value, 6.69e6);
+  t.falsy(rows.find((r) => r.label === 'rb-custom, b2b'), 'rows measured by neither side are left out');
+  t.deepEqual(fidelityRows(summary.filter((r) => r.scenario !== 'kernel-bench'), fidelityMatches, kernelBench.references), []);
+});
