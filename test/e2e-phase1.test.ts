@@ -97,3 +97,26 @@ test.serial('phase-1 scenarios on 6.1, quick, one boot: positive values, consist
 });
 
 // No skip test: every phase-1 scenario runs on 5.10, the oldest kernel line (none declares a minimum above 5.10).
+
+test.serial('ringbuf-throughput: parallel and back-to-back, libbpf and custom consumers: every record counted once', async (t) => {
+  const r = await lab(['--kernel', '6.1', '--scenario', 'ringbuf-throughput', '--quick', '--param', 'placement=parallel,back-to-back',
+    '--param', 'consumer=libbpf,custom', '--out', join(as.cwd, 'results-ringbuf')], as);
+  t.is(r.code, 0, r.stderr);
+  const rows = readCsv(join(r.lastLine, 'results.csv'));
+  const rb = 'ringbuf-throughput';
+  for (const placement of ['parallel', 'back-to-back']) {
+    for (const consumer of ['libbpf', 'custom']) {
+      const re = new RegExp(`placement=${placement};.*consumer=${consumer};`);
+      const produced = total(rows, rb, 'ringbuf', 'records_produced', re);
+      const consumed = total(rows, rb, 'ringbuf', 'records_consumed', re);
+      const dropped = total(rows, rb, 'ringbuf', 'records_dropped', re);
+      const where = `${placement}/${consumer}`;
+      t.true(produced > 0 && produced % 500 === 0, `${where}: produced ${produced} is program runs x batch 500`);
+      // a consumer that walks a record twice (as the kernel bench's rb-custom does) would break this equality
+      t.is(consumed + dropped, produced, `${where}: consumed ${consumed} + dropped ${dropped}`);
+      t.true(values(rows, rb, 'ringbuf', 'events_per_s', re).every((v) => v > 0), `${where}: events`);
+      // back-to-back: the next batch starts only after the consumer drained the last one, so the ring never fills
+      if (placement === 'back-to-back') t.is(dropped, 0, `${where}: no drops`);
+    }
+  }
+});
