@@ -88,15 +88,17 @@ test.serial('xdp generic mode (AF_PACKET sender, never pktgen) and BPF_PROG_TEST
 });
 
 test.serial('xdp-virtio: native XDP on the hub NICs, or a skip that says why', (t) => {
+  // a skip is either the whole run (variant '') or one variant (the others measured and still checked)
   const bad = summary.filter((x) => x.scenario === 'xdp-virtio' && x.status === 'skipped');
-  if (bad.length) {
-    t.regex(bad[0].note, /XDP|NIC|virtio/i);
-    t.log(`xdp-virtio skipped: ${bad[0].note}`);
-    return;
+  for (const b of bad) {
+    t.regex(b.note, /XDP|NIC|virtio/i);
+    t.log(`xdp-virtio ${b.variant || 'run'} skipped: ${b.note}`);
   }
-  for (const v of ['baseline', 'xdp_drop', 'xdp_pass', 'xdp_tx', 'xdp_redirect', 'xdp_drop_ringbuf']) checkFlow(t, 'xdp-virtio', v);
-  t.true(one(rows, 'xdp-virtio', 'xdp_tx', 'packets_forwarded') > 0, 'XDP_TX frames came back through the hub');
-  t.true(one(rows, 'xdp-virtio', 'xdp_redirect', 'packets_forwarded') > 0);
+  if (bad.some((b) => b.variant === '')) return;
+  const skipped = new Set(bad.map((b) => b.variant));
+  for (const v of ['baseline', 'xdp_drop', 'xdp_pass', 'xdp_tx', 'xdp_redirect', 'xdp_drop_ringbuf']) if (!skipped.has(v)) checkFlow(t, 'xdp-virtio', v);
+  if (!skipped.has('xdp_tx')) t.true(one(rows, 'xdp-virtio', 'xdp_tx', 'packets_forwarded') > 0, 'XDP_TX frames came back through the hub');
+  if (!skipped.has('xdp_redirect')) t.true(one(rows, 'xdp-virtio', 'xdp_redirect', 'packets_forwarded') > 0);
   t.is(one(rows, 'xdp-virtio', 'topology', 'hub_nics_missing_after'), 0, 'both NICs are back in the root namespace');
   t.true(one(rows, 'xdp-virtio', 'topology', 'guest_offloads_negotiated') >= 0, 'the negotiated guest offloads are recorded');
 });

@@ -26,11 +26,11 @@ function table(head: string[], rows: string[][]): string {
 }
 
 /**
- * Order: (1) the fidelity table — lab vs the kernel's own bench vs published — when a run has one (the kernel-bench
- * work renders it and passes it in `leading`); (2) ratios measured within this run; (3) warnings, failed and skipped
- * rows; (4) environment; (5) one section per scenario; (6) timings.
+ * Order: (1) the fidelity table — lab vs the kernel's own bench vs published — when the run has matched rows;
+ * (2) ratios measured within this run; (3) warnings, failed and skipped rows; (4) environment; (5) one section per
+ * scenario; (6) timings.
  */
-export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: RunOutcome[], scenarios: ScenarioDefinition[], leading: string[] = []): string {
+export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: RunOutcome[], scenarios: ScenarioDefinition[]): string {
   const out: string[] = [];
   out.push(`# bpf-lab run ${m.runId}`, '');
   out.push(`Command: \`${m.command}\``, '');
@@ -40,7 +40,6 @@ export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: Run
       'slow every code path by the same factor, so they can still differ from ratios measured on hardware.', '');
   }
   out.push(...fidelitySection(summary, m.accel.accel));
-  out.push(...leading);
 
   const ratios = crossRatios(crossRatioDefs, summary, (id) => scenarios.find((s) => s.id === id)?.references ?? []);
   if (ratios.length) {

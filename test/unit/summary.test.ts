@@ -32,8 +32,7 @@ test('rows of a failed run are failed, labelled rows included; a skipped variant
     kernels: [], scenarios: [], timings: { phases: {} }, warnings: ['6.1 s [n=2]: mapops: hash lookup: 255 of 256 ops succeeded'],
   } as Manifest;
   const scen = [{ id: 's', title: 'T', description: 'D', metrics: {}, references: [] }] as never;
-  const md = renderMarkdown(m, summary, outcomes, scen, ['## Fidelity (slot)', '']);
-  t.true(md.indexOf('## Fidelity (slot)') < md.indexOf('## Warnings'), 'leading sections come first');
+  const md = renderMarkdown(m, summary, outcomes, scen);
   t.true(md.indexOf('## Warnings') < md.indexOf('## Environment'));
   t.regex(md, /- 6\.1 s \[n=2\]: mapops: hash lookup: 255 of 256 ops succeeded/);
   t.regex(md, /- skipped: 6\.1 s \[n=2\] variant xdp_tx: attach failed/);
