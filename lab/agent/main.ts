@@ -10,11 +10,6 @@ import { AGENT_PORT_NAME, Features, HostMessage, LineSplitter, type GuestMessage
 import { makeContext } from './context.js';
 import { execCommand } from './command.js';
 
-function cmdlineArg(name: string): string | undefined {
-  const words = readFileSync('/proc/cmdline', 'utf8').trim().split(/\s+/);
-  return words.find((w) => w.startsWith(`${name}=`))?.slice(name.length + 1);
-}
-
 function findPort(): string {
   for (const p of readdirSync('/sys/class/virtio-ports')) {
     if (readFileSync(`/sys/class/virtio-ports/${p}/name`, 'utf8').trim() === AGENT_PORT_NAME) return `/dev/${p}`;
@@ -22,7 +17,8 @@ function findPort(): string {
   throw new Error(`virtio-serial port ${AGENT_PORT_NAME} not found`);
 }
 
-const buildDir = cmdlineArg('lab.build') ?? '';
+// set by the guest init from the boot's configuration files
+const buildDir = process.env.LAB_BUILD ?? '';
 const port = findPort();
 const fd = openSync(port, 'r+');
 

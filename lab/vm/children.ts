@@ -8,20 +8,45 @@ import type { ChildProcess } from 'node:child_process';
 const live = new Set<ChildProcess>();
 let installed = false;
 
+export type InterruptSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+/** The conventional 128 + signal number. */
+export const SIGNAL_EXIT: Record<InterruptSignal, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+
+let handler: ((sig: InterruptSignal) => void) | undefined;
+
+/**
+ * While a run is watching, a signal stops the VMs and hands over to the run (which writes what it measured and
+ * exits with SIGNAL_EXIT); a second signal, or one outside a run, exits at once. Returns the unwatch function.
+ */
+export function onInterrupt(h: (sig: InterruptSignal) => void): () => void {
+  installSignals();
+  handler = h;
+  return () => { if (handler === h) handler = undefined; };
+}
+
+function installSignals(): void {
+  if (installed) return;
+  installed = true;
+  process.once('exit', killAll);
+  for (const sig of Object.keys(SIGNAL_EXIT) as InterruptSignal[]) {
+    process.on(sig, () => {
+      killAll();
+      const h = handler;
+      if (h) {
+        handler = undefined;
+        h(sig);
+        return;
+      }
+      process.stderr.write(`\nbpf-lab: interrupted (${sig}); VM stopped\n`);
+      process.exit(SIGNAL_EXIT[sig]);
+    });
+  }
+}
+
 export function track(child: ChildProcess): ChildProcess {
   live.add(child);
   child.once('exit', () => live.delete(child));
-  if (!installed) {
-    installed = true;
-    process.once('exit', killAll);
-    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-      process.once(sig, () => {
-        killAll();
-        process.stderr.write(`\nbpf-lab: interrupted (${sig}); VM stopped\n`);
-        process.exit(130);
-      });
-    }
-  }
+  installSignals();
   return child;
 }
 
