@@ -120,8 +120,10 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
         mk.image = plan.imageKind;
         mk.initramfs = basename(plan.initramfs.path);
         if (!verdict) {
-          verdict = manifest.accel = plan.accel;
+          verdict = plan.accel;
+          manifest.accel = plan.tcg ? { ...verdict, reason: `${verdict.reason}; ${plan.tcg.reason}` } : verdict;
           if (verdict.accel === 'tcg') warnings.push('TCG: absolute numbers are not comparable to bare metal; compare ratios within the run.');
+          if (plan.tcg?.mode === 'single') warnings.push(`${plan.tcg.reason} (docs/tcg-text-patching.md): the vCPUs took turns on one host thread`);
         }
       } catch (e) {
         failed = true;

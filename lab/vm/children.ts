@@ -13,10 +13,14 @@ export type InterruptSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 export const SIGNAL_EXIT: Record<InterruptSignal, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
 let handler: ((sig: InterruptSignal) => void) | undefined;
+let finishing = false;
+/** how long an interrupted run may take to write its results before a further signal is obeyed */
+const FINISH_GRACE_MS = 10000;
 
 /**
  * While a run is watching, a signal stops the VMs and hands over to the run (which writes what it measured and
- * exits with SIGNAL_EXIT); a second signal, or one outside a run, exits at once. Returns the unwatch function.
+ * exits with SIGNAL_EXIT). Signals that follow within a short grace are ignored (runuser/su forward a SIGTERM right
+ * after the terminal's SIGINT); a signal outside a run, or after the grace, exits at once. Returns the unwatch function.
  */
 export function onInterrupt(h: (sig: InterruptSignal) => void): () => void {
   installSignals();
@@ -34,9 +38,12 @@ function installSignals(): void {
       const h = handler;
       if (h) {
         handler = undefined;
+        finishing = true;
+        setTimeout(() => { finishing = false; }, FINISH_GRACE_MS).unref();
         h(sig);
         return;
       }
+      if (finishing) return;
       process.stderr.write(`\nbpf-lab: interrupted (${sig}); VM stopped\n`);
       process.exit(SIGNAL_EXIT[sig]);
     });
