@@ -58,6 +58,8 @@ export function qemuOptValue(v: string): string {
 }
 
 export function kernelCommandLine(extra: Record<string, string>): string {
-  const base = ['console=ttyS0', 'panic=-1', 'oops=panic', 'quiet', 'loglevel=4', 'rdinit=/init', 'i8042.noaux', 'i8042.nokbd', 'i8042.nopnp'];
+  // no_timer_check: on a busy host the emulated IO-APIC timer check can fail and panic the boot ("IO-APIC + timer
+  // doesn't work!"), as seen under TCG with the host's CPUs oversubscribed
+  const base = ['console=ttyS0', 'panic=-1', 'oops=panic', 'quiet', 'loglevel=4', 'rdinit=/init', 'i8042.noaux', 'i8042.nokbd', 'i8042.nopnp', 'no_timer_check'];
   return [...base, ...Object.entries(extra).map(([k, v]) => `${k}=${v}`)].join(' ');
 }

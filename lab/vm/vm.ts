@@ -58,6 +58,7 @@ export class Vm {
   private consolePartial = '';
   /** the first line of a kernel Oops/panic/BUG seen on the console */
   crashLine?: string;
+  private crashRip?: string;
   /** QEMU exited on its own (guest powered off or crashed), not because the lab killed it */
   exitedBySelf = false;
 
@@ -154,7 +155,12 @@ export class Vm {
     const lines = (this.consolePartial + text).split('\n');
     this.consolePartial = lines.pop()!;
     const clean = lines.map((l) => l.replace(/\r$/, '')).filter((l) => l.trim());
-    this.crashLine ??= clean.find((l) => CRASH_LINE.test(l))?.replace(/^\[\s*[\d.]+\]\s*/, '');
+    const stamp = /^\[\s*[\d.]+\]\s*/;
+    for (const l of clean) {
+      if (!this.crashLine && CRASH_LINE.test(l)) this.crashLine = l.replace(stamp, '');
+      // the kernel-mode RIP of that crash (a later "RIP: 0033" is the user-space frame)
+      else if (this.crashLine && !this.crashRip && /RIP: 0010:/.test(l)) this.crashRip = l.replace(stamp, '');
+    }
     this.consoleTail.push(...clean);
     if (this.consoleTail.length > 60) this.consoleTail.splice(0, this.consoleTail.length - 60);
   }
@@ -174,9 +180,7 @@ export class Vm {
   deathError(when: string): LabError {
     const tail = this.consolePartial.trim() ? [...this.consoleTail, this.consolePartial] : this.consoleTail;
     if (this.crashLine) {
-      const at = tail.findIndex((l) => /\bRIP:/.test(l));
-      const rip = at >= 0 ? `; ${tail[at].replace(/^\[\s*[\d.]+\]\s*/, '')}` : '';
-      return new LabError(`the guest kernel crashed ${when}: ${this.crashLine}${rip} (full trace in the console log)`);
+      return new LabError(`the guest kernel crashed ${when}: ${this.crashLine}${this.crashRip ? `; ${this.crashRip}` : ''} (full trace in the console log)`);
     }
     const what = this.exited ? `the guest stopped (${this.exitInfo}) ${when}` : `the guest is stuck ${when}`;
     return new LabError(`${what}; console: ${tail.slice(-4).join(' | ') || '(empty)'}`);
