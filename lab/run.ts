@@ -3,11 +3,13 @@ import { join, resolve, basename } from 'node:path';
 import { cpus as hostCpus, userInfo } from 'node:os';
 import { loadCatalog, resolveKernels, type KernelEntry } from './kernels/catalog.js';
 import { ensurePrerequisites } from './host/prereqs.js';
-import { prepareHost, bootGuest } from './vm/session.js';
+import { prepareHost, planGuest, bootGuest, shutdownGuest, type GuestPlan } from './vm/session.js';
+import { onInterrupt, SIGNAL_EXIT, type InterruptSignal } from './vm/children.js';
+import { qemuVersion } from './vm/qemu-version.js';
+import { gitCommit } from './host/git.js';
 import type { AccelVerdict } from './vm/accel.js';
-import { Vm, GuestError } from './vm/vm.js';
+import { type Vm, GuestError } from './vm/vm.js';
 import { kernelCommandLine } from './vm/qemu.js';
-import { run } from './host/spawn.js';
 import { repoRoot } from './host/paths.js';
 import { LabError, UsageError, errorMessage } from './errors.js';
 import { Ui } from './ui.js';
@@ -59,18 +61,6 @@ export function resolveScenarios(o: { scenario?: string; suite?: string }): Scen
   });
 }
 
-async function firstLine(cmd: string, args: string[]): Promise<string> {
-  const r = await run(cmd, args).catch(() => ({ stdout: '', stderr: '' }));
-  return (r.stdout || r.stderr).split('\n')[0].trim() || 'unknown';
-}
-
-export async function gitDescribe(): Promise<string> {
-  const head = await run('git', ['-c', 'safe.directory=*', '-C', repoRoot, 'rev-parse', 'HEAD']).catch(() => ({ code: 1, stdout: '' }));
-  if (head.code !== 0) return 'unknown (not a git checkout)';
-  const dirty = await run('git', ['-c', 'safe.directory=*', '-C', repoRoot, 'status', '--porcelain', '--untracked-files=no']).catch(() => ({ stdout: '' }));
-  return head.stdout.trim() + (dirty.stdout.trim() ? ' (with uncommitted changes)' : '');
-}
-
 function runIdNow(kernels: KernelEntry[]): string {
   const d = new Date();
   const p = (n: number) => String(n).padStart(2, '0');
@@ -102,8 +92,8 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
       kernels: kernels.map((k) => k.line), scenarios: scenarios.map((s) => s.id), quick: o.quick, cpus: o.cpus, memoryMb: o.memoryMb, accel: o.accel,
       params: o.params ?? {},
     },
-    git: await gitDescribe(),
-    host: { cpuModel: hostCpus()[0]?.model ?? 'unknown', qemu: await firstLine('qemu-system-x86_64', ['--version']), virtiofsd: '', node: process.version, user: userInfo().username },
+    git: await gitCommit(repoRoot),
+    host: { cpuModel: hostCpus()[0]?.model ?? 'unknown', qemu: await qemuVersion(), virtiofsd: '', node: process.version, user: userInfo().username },
     accel: { accel: 'tcg', reason: 'not decided yet', cached: false },
     vm: { cpus: o.cpus, memoryMb: o.memoryMb, kernelCmdline: kernelCommandLine({}) },
     toolchain: { clang: '', bpftool: '', libbpf: '', cc: '' },
@@ -128,6 +118,12 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
   };
 
   let failed = false;
+  // Ctrl-C / SIGTERM: stop the VMs (their pending requests fail at once), let the loop finish, write what exists
+  let interrupted: InterruptSignal | undefined;
+  const stopWatching = onInterrupt((sig) => {
+    interrupted = sig;
+    ui.info(`interrupted (${sig}): stopping the VM and writing the results measured so far`);
+  });
   try {
     const host = await prepareHost(kernels, ui, [...new Set(scenarios.flatMap((s) => s.hostTools ?? []))]);
     for (const [line, kb] of host.kernelBench) {
@@ -140,52 +136,80 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
     let verdict: AccelVerdict | undefined;
 
     for (const k of kernels) {
+      if (interrupted) break;
       const mk = manifest.kernels.find((x) => x.line === k.line)!;
-      let vm: Vm;
+      const consoleName = kernels.length > 1 ? `console-${k.line}.log` : 'console.log';
+      let plan: GuestPlan;
       try {
-        const g = await bootGuest(host, k, {
+        plan = await planGuest(host, k, {
           accel: o.accel, cpus: o.cpus, memoryMb: o.memoryMb,
           hubNics: Math.max(0, ...scenarios.map((s) => s.vm?.hubNics ?? 0)),
-          consolePath: join(runDir, kernels.length > 1 ? `console-${k.line}.log` : 'console.log'),
+          consolePath: join(runDir, consoleName),
         }, ui, manifest.host.qemu, verdict);
-        vm = g.vm;
-        mk.image = g.imageKind;
-        mk.initramfs = basename(g.initramfs.path);
+        mk.image = plan.imageKind;
+        mk.initramfs = basename(plan.initramfs.path);
         if (!verdict) {
-          verdict = manifest.accel = g.accel;
+          verdict = plan.accel;
+          manifest.accel = plan.tcg ? { ...verdict, reason: `${verdict.reason}; ${plan.tcg.reason}` } : verdict;
           if (verdict.accel === 'tcg') warnings.push('TCG: absolute numbers are not comparable to bare metal; compare ratios within the run.');
+          if (plan.tcg?.mode === 'single') warnings.push(`${plan.tcg.reason} (docs/tcg-text-patching.md): the vCPUs took turns on one host thread`);
         }
       } catch (e) {
         failed = true;
         warnings.push(`${k.line}: ${errorMessage(e)}`);
-        ui.info(`${k.line}: boot failed: ${errorMessage(e)}`);
         for (const s of scenarios) outcomes.push({ kernel: k.line, scenario: s.id, params: '', status: 'failed', note: `boot failed: ${errorMessage(e)}`, wallMs: 0 });
         continue;
       }
-      mk.unameR = vm.hello.release;
-      mk.bootMs = vm.bootMs;
-      mk.guestUptimeAtHelloS = vm.hello.uptimeS;
-      mk.features = vm.hello.features;
-      if (vm.hello.featureError) warnings.push(`${k.line}: ${vm.hello.featureError}`);
+      // one boot serves every scenario; after a crash or a hung request (the VM is stopped) the next scenario
+      // gets a fresh boot, and the warnings say so
+      let vm: Vm | undefined;
+      let lastScenario = '';
       try {
-        for (const s of scenarios) {
+        for (const [i, s] of scenarios.entries()) {
+          if (interrupted) break;
+          if (vm && !vm.alive) {
+            warnings.push(`${k.line}: the VM ${vm.crashLine ? `crashed (${vm.crashLine})` : 'was stopped'} during ${lastScenario} (console in ${consoleName}); ${s.id} and later scenarios ran in a fresh boot`);
+            await shutdownGuest(vm, k, ui);
+            vm = undefined;
+          }
+          if (!vm) {
+            try {
+              vm = await bootGuest(plan, k, ui);
+            } catch (e) {
+              failed = true;
+              warnings.push(`${k.line}: ${errorMessage(e)}`);
+              ui.info(`${k.line}: boot failed: ${errorMessage(e)}`);
+              for (const r of scenarios.slice(i)) outcomes.push({ kernel: k.line, scenario: r.id, params: '', status: 'failed', note: `boot failed: ${errorMessage(e)}`, wallMs: 0 });
+              break;
+            }
+            if (!mk.unameR) {
+              mk.unameR = vm.hello.release;
+              mk.bootMs = vm.bootMs;
+              mk.guestUptimeAtHelloS = vm.hello.uptimeS;
+              mk.features = vm.hello.features;
+              if (vm.hello.featureError) warnings.push(`${k.line}: ${vm.hello.featureError}`);
+            }
+          }
+          lastScenario = s.id;
           const ok = await runScenario(vm, s, matrices[s.id], k, manifest, o, ui, rows, outcomes, host.tools.get(k.line));
           if (!ok) failed = true;
           await writeOutputs(); // partial results survive a later crash
-          if (!vm.alive) break;
         }
       } finally {
-        await vm.shutdown();
+        if (vm) await shutdownGuest(vm, k, ui, warnings);
       }
     }
   } catch (e) {
+    stopWatching();
     failed = true;
     warnings.push(errorMessage(e));
-    manifest.exitStatus = 1;
+    manifest.exitStatus = interrupted ? SIGNAL_EXIT[interrupted] : 1;
     await writeOutputs();
     throw Object.assign(e as Error, { runDir });
   }
-  manifest.exitStatus = failed ? 1 : 0;
+  stopWatching();
+  manifest.exitStatus = interrupted ? SIGNAL_EXIT[interrupted] : failed ? 1 : 0;
+  if (interrupted) warnings.push(`interrupted by ${interrupted}: the run stopped early; everything measured until then is kept (exit status ${manifest.exitStatus})`);
   await writeOutputs();
   return { runDir, exitStatus: manifest.exitStatus, manifest };
 }

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import Papa from 'papaparse';
 
@@ -18,7 +19,13 @@ export const isRoot = process.getuid?.() === 0;
  * The lab must run as an ordinary user. When the tests run as root, a dedicated user gets its own copy of the
  * checkout (a root-owned clone may not be readable to others) and its own home, so its cache starts empty.
  */
-export function unprivilegedCheckout(dirName = 'bpf-lab'): { cwd: string; user?: string; home?: string } {
+export function unprivilegedCheckout(dirName = 'bpf-lab', o: { alwaysCopy?: boolean } = {}): { cwd: string; user?: string; home?: string } {
+  if (!isRoot && o.alwaysCopy) {
+    // already an ordinary user: a copy under the given name (e.g. a path with spaces) in the temp dir
+    const cwd = join(tmpdir(), dirName);
+    copyCheckout(cwd);
+    return { cwd };
+  }
   if (!isRoot) return { cwd: repo };
   if (spawnSync('id', ['-u', TEST_USER]).status !== 0) {
     const r = spawnSync('useradd', ['--create-home', '--shell', '/bin/sh', TEST_USER], { encoding: 'utf8' });
@@ -27,13 +34,17 @@ export function unprivilegedCheckout(dirName = 'bpf-lab'): { cwd: string; user?:
   const home = `/home/${TEST_USER}`;
   // one directory per test file: a file that starts must not pull the tree from under another one's run
   const cwd = join(home, dirName);
+  copyCheckout(cwd);
+  spawnSync('chown', ['-R', `${TEST_USER}:${TEST_USER}`, home]);
+  return { cwd, user: TEST_USER, home };
+}
+
+function copyCheckout(cwd: string): void {
   rmSync(cwd, { recursive: true, force: true });
   mkdirSync(cwd, { recursive: true });
   for (const e of ['package.json', 'package-lock.json', 'tsconfig.json', 'kernels', 'bpf', 'images', 'dist', 'node_modules', 'lab', 'scenarios']) {
     if (existsSync(join(repo, e))) cpSync(join(repo, e), join(cwd, e), { recursive: true });
   }
-  spawnSync('chown', ['-R', `${TEST_USER}:${TEST_USER}`, home]);
-  return { cwd, user: TEST_USER, home };
 }
 
 export interface CliResult { code: number; stdout: string; stderr: string; lastLine: string }

@@ -2,17 +2,13 @@
  * The guest agent: runs as root inside the VM under the host's node (the host root is shared read-only).
  * Talks JSON lines over the virtio-serial port `lab.agent`; runs scenarios and streams their samples.
  */
-import { openSync, readdirSync, readFileSync, writeSync, createReadStream } from 'node:fs';
+import { openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { cpus, release, totalmem, uptime } from 'node:os';
 import { join } from 'node:path';
 import { AGENT_PORT_NAME, Features, HostMessage, LineSplitter, type GuestMessage } from './protocol.js';
 import { makeContext } from './context.js';
 import { execCommand } from './command.js';
-
-function cmdlineArg(name: string): string | undefined {
-  const words = readFileSync('/proc/cmdline', 'utf8').trim().split(/\s+/);
-  return words.find((w) => w.startsWith(`${name}=`))?.slice(name.length + 1);
-}
 
 function findPort(): string {
   for (const p of readdirSync('/sys/class/virtio-ports')) {
@@ -21,7 +17,8 @@ function findPort(): string {
   throw new Error(`virtio-serial port ${AGENT_PORT_NAME} not found`);
 }
 
-const buildDir = cmdlineArg('lab.build') ?? '';
+// set by the guest init from the boot's configuration files
+const buildDir = process.env.LAB_BUILD ?? '';
 const port = findPort();
 const fd = openSync(port, 'r+');
 
@@ -55,12 +52,35 @@ async function main(): Promise<void> {
   const split = new LineSplitter();
   // serialise requests: a scenario owns the guest while it runs
   let queue = Promise.resolve();
-  const input = createReadStream('', { fd, autoClose: false, encoding: 'utf8' });
-  input.on('data', (chunk) => {
-    for (const line of split.push(chunk as string)) {
+  reader = readPort();
+  reader.stdout!.setEncoding('utf8');
+  reader.stdout!.on('data', (chunk: string) => {
+    for (const line of split.push(chunk)) {
       queue = queue.then(() => handle(line, probe.features));
     }
   });
+}
+
+/**
+ * The port is read by a `cat` child whose stdin is our port fd, and we read its stdout pipe (epoll-driven).
+ * Reading the character device from node itself (fs streams) parks a libuv threadpool thread in read(), and
+ * process.exit then waits forever joining that thread: the guest never powered off after `shutdown`.
+ * (A virtio port can be opened only once, so the child shares our open file rather than opening it again.)
+ */
+let reader: ChildProcess | undefined;
+function readPort(): ChildProcess {
+  const child = spawn('cat', [], { stdio: [fd, 'pipe', 'inherit'] });
+  child.on('exit', (code, signal) => {
+    if (!stopping) process.stderr.write(`agent: port reader exited (${signal ?? code})\n`);
+  });
+  return child;
+}
+
+let stopping = false;
+function exitAgent(code: number): never {
+  stopping = true;
+  reader?.kill('SIGKILL');
+  process.exit(code);
 }
 
 async function handle(line: string, features: Features | null): Promise<void> {
@@ -101,7 +121,7 @@ async function handle(line: string, features: Features | null): Promise<void> {
       }
       case 'shutdown':
         send({ id, type: 'result' });
-        process.exit(0);
+        exitAgent(0);
     }
   } catch (e) {
     send({ id, type: 'error', message: (e as Error).message || String(e) });
@@ -111,5 +131,5 @@ async function handle(line: string, features: Features | null): Promise<void> {
 main().catch((e) => {
   try { send({ id: 0, type: 'error', message: `agent failed to start: ${(e as Error).message}` }); } catch { /* port gone */ }
   process.stderr.write(`agent: ${(e as Error).stack}\n`);
-  process.exit(1);
+  exitAgent(1);
 });

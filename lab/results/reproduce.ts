@@ -6,7 +6,9 @@
  * Before booting it says, one line each, what differs from the recorded run: git commit, toolchain, QEMU, host
  * CPU, and every BPF object whose sha256 changed (known once bpf/ is built, before any VM starts).
  */
-import { readManifest, runLab, gitDescribe, type RunResult } from '../run.js';
+import { readManifest, runLab, type RunResult } from '../run.js';
+import { gitCommit } from '../host/git.js';
+import { repoRoot } from '../host/paths.js';
 import { loadCatalog } from '../kernels/catalog.js';
 import { toolchainVersions } from '../host/build.js';
 import { run } from '../host/spawn.js';
@@ -91,7 +93,7 @@ export async function reproduceRun(o: ReproduceOptions): Promise<ReproduceResult
   const paramsOverride = recordedMatrices(m, o.params);
   const qemu = await run('qemu-system-x86_64', ['--version']).then((r) => r.stdout.split('\n')[0].trim()).catch(() => 'unknown');
   const differences = environmentDifferences(m, {
-    git: await gitDescribe(), toolchain: { ...(await toolchainVersions()) }, qemu, cpuModel: hostCpus()[0]?.model ?? 'unknown', accel: o.accel,
+    git: await gitCommit(repoRoot), toolchain: { ...(await toolchainVersions()) }, qemu, cpuModel: hostCpus()[0]?.model ?? 'unknown', accel: o.accel,
   });
   for (const l of differences) say(`differs: ${l}`);
   const accel = o.accel ?? (m.accel.accel === 'kvm' || m.accel.accel === 'tcg' ? m.accel.accel : 'auto');

@@ -4,6 +4,8 @@ export type Accel = 'kvm' | 'tcg';
 
 export interface QemuConfig {
   accel: Accel;
+  /** TCG only: one host thread per vCPU (multi) or all vCPUs on one thread (single); see tcg.ts */
+  tcgThread?: 'multi' | 'single';
   cpus: number;
   memoryMb: number;
   kernel: string;
@@ -13,6 +15,8 @@ export interface QemuConfig {
   fsSocket?: string;
   /** unix socket the host listens on; QEMU connects to it as the agent's virtio-serial backend */
   agentSocket?: string;
+  /** exec mode: files QEMU writes the guest's lab.stdout / lab.stderr / lab.status ports to */
+  execPorts?: { stdout: string; stderr: string; status: string };
   /** extra guest NICs joined on a QEMU-internal hub (no host network) */
   hubNics?: number;
 }
@@ -22,7 +26,7 @@ export function qemuArgs(c: QemuConfig): string[] {
   const mem = `${c.memoryMb}M`;
   const args = [
     '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
-    ...(c.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,thread=multi', '-cpu', 'max']),
+    ...(c.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', `tcg,thread=${c.tcgThread ?? 'multi'}`, '-cpu', 'max']),
     '-smp', String(c.cpus),
     '-m', mem,
     '-serial', 'stdio',
@@ -33,11 +37,14 @@ export function qemuArgs(c: QemuConfig): string[] {
   if (c.fsSocket) {
     // vhost-user needs guest RAM shared with the daemon
     args.push('-object', `memory-backend-memfd,id=mem,size=${mem},share=on`, '-numa', 'node,memdev=mem',
-      '-chardev', `socket,id=fs,path=${c.fsSocket}`, '-device', 'vhost-user-fs-pci,chardev=fs,tag=hostroot');
+      '-chardev', `socket,id=fs,path=${qemuOptValue(c.fsSocket)}`, '-device', 'vhost-user-fs-pci,chardev=fs,tag=hostroot');
   }
+  if (c.agentSocket || c.execPorts) args.push('-device', 'virtio-serial-pci');
   if (c.agentSocket) {
-    args.push('-device', 'virtio-serial-pci', '-chardev', `socket,id=agent,path=${c.agentSocket}`,
-      '-device', `virtserialport,chardev=agent,name=${AGENT_PORT_NAME}`);
+    args.push('-chardev', `socket,id=agent,path=${qemuOptValue(c.agentSocket)}`, '-device', `virtserialport,chardev=agent,name=${AGENT_PORT_NAME}`);
+  }
+  for (const [name, path] of Object.entries(c.execPorts ?? {})) {
+    args.push('-chardev', `file,id=${name},path=${qemuOptValue(path)}`, '-device', `virtserialport,chardev=${name},name=lab.${name}`);
   }
   for (let i = 0; i < (c.hubNics ?? 0); i++) {
     args.push('-netdev', `hubport,id=hn${i},hubid=0`, '-device', `virtio-net-pci,netdev=hn${i}`);
@@ -45,7 +52,14 @@ export function qemuArgs(c: QemuConfig): string[] {
   return args;
 }
 
+/** A value inside a QEMU `key=value,...` option: a comma is written twice. */
+export function qemuOptValue(v: string): string {
+  return v.replaceAll(',', ',,');
+}
+
 export function kernelCommandLine(extra: Record<string, string>): string {
-  const base = ['console=ttyS0', 'panic=-1', 'oops=panic', 'quiet', 'loglevel=4', 'rdinit=/init', 'i8042.noaux', 'i8042.nokbd', 'i8042.nopnp'];
+  // no_timer_check: on a busy host the emulated IO-APIC timer check can fail and panic the boot ("IO-APIC + timer
+  // doesn't work!"), as seen under TCG with the host's CPUs oversubscribed
+  const base = ['console=ttyS0', 'panic=-1', 'oops=panic', 'quiet', 'loglevel=4', 'rdinit=/init', 'i8042.noaux', 'i8042.nokbd', 'i8042.nopnp', 'no_timer_check'];
   return [...base, ...Object.entries(extra).map(([k, v]) => `${k}=${v}`)].join(' ');
 }

@@ -5,7 +5,8 @@ import { ensureVirtiofsd, type VirtiofsdCommand } from './virtiofsd.js';
 import { ensureBuild, type BuildResult } from '../host/build.js';
 import { ensureInitramfs, type InitramfsResult } from './initramfs.js';
 import { chooseAccel, type AccelChoice, type AccelVerdict } from './accel.js';
-import { Vm } from './vm.js';
+import { Vm, type VmOptions } from './vm.js';
+import { tcgThreading, type TcgThreading } from './tcg.js';
 import { repoRoot } from '../host/paths.js';
 import { ensureKernelBench, type KernelBench } from '../host/kernel-bench.js';
 import { LabError } from '../errors.js';
@@ -59,20 +60,37 @@ export interface GuestSpec { accel: AccelChoice; cpus: number; memoryMb: number;
 
 export interface Guest { vm: Vm; initramfs: InitramfsResult; image: string; imageKind: string; accel: AccelVerdict }
 
-/** Build the initramfs, pick the accelerator (once per run: pass the verdict back in) and boot to agent-ready. */
-export async function bootGuest(host: HostSetup, k: KernelEntry, spec: GuestSpec, ui: Ui, qemuVersion: string, verdict?: AccelVerdict): Promise<Guest> {
+export interface GuestPlan { options: VmOptions; initramfs: InitramfsResult; image: string; imageKind: string; accel: AccelVerdict; tcg?: TcgThreading }
+
+/** Build the initramfs and pick the accelerator (once per run: pass the verdict back in): everything a boot needs. */
+export async function planGuest(host: HostSetup, k: KernelEntry, spec: GuestSpec, ui: Ui, qemuVersion: string, verdict?: AccelVerdict): Promise<GuestPlan> {
   const art = host.kernels.get(k.line)!;
   const initramfs = await ui.phase(`initramfs_${k.line}`, `${k.line}: initramfs`, () => ensureInitramfs(art.key, art.modulesDir));
   const image = art.vmlinux && art.pvh ? art.vmlinux : art.vmlinuz;
   const imageKind = image === art.vmlinux ? 'vmlinux (uncompressed, PVH boot)' : 'bzImage';
   const accel = verdict ?? (await chooseAccel(spec.accel, image, initramfs.path, qemuVersion));
   if (!verdict) ui.info(`accelerator: ${accel.accel} (${accel.reason}${accel.cached ? ', remembered' : ''})`);
-  const vm = await ui.phase(`boot_${k.line}`, `${k.line}: booting ${k.release} (${accel.accel}, ${spec.cpus} vCPUs)`, () => Vm.start({
-    accel: accel.accel, cpus: spec.cpus, memoryMb: spec.memoryMb, kernelImage: image, initrd: initramfs.path, virtiofsd: host.virtiofsd,
+  const tcg = accel.accel === 'tcg' ? tcgThreading(qemuVersion) : undefined;
+  const options: VmOptions = {
+    accel: accel.accel, tcgThread: tcg?.mode, cpus: spec.cpus, memoryMb: spec.memoryMb, kernelImage: image, initrd: initramfs.path, virtiofsd: host.virtiofsd,
     node: process.execPath, agentScript: join(repoRoot, 'dist', 'lab', 'agent', 'main.js'), cwd: repoRoot, buildDir: host.build.dir,
     consolePath: spec.consolePath, bootTimeoutMs: accel.accel === 'kvm' ? 60000 : 120000, hubNics: spec.hubNics,
-  }));
-  ui.phases[`boot_${k.line}`] = vm.bootMs;
+  };
+  return { options, initramfs, image, imageKind, accel, tcg };
+}
+
+/** Boot a planned guest to agent-ready. */
+export async function bootGuest(plan: GuestPlan, k: KernelEntry, ui: Ui): Promise<Vm> {
+  const o = plan.options;
+  const vm = await ui.phase(`boot_${k.line}`, `${k.line}: booting ${k.release} (${o.accel}, ${o.cpus} vCPUs)`, () => Vm.start(o));
   ui.info(`${k.line}: agent ready in ${(vm.bootMs / 1000).toFixed(2)} s (uname -r ${vm.hello.release})`);
-  return { vm, initramfs, image, imageKind, accel };
+  return vm;
+}
+
+/** Power a guest off through its agent; the time it takes is the `shutdown_<line>` phase. */
+export async function shutdownGuest(vm: Vm, k: KernelEntry, ui: Ui, warnings?: string[]): Promise<void> {
+  const t0 = Date.now();
+  const clean = await vm.shutdown();
+  ui.phases[`shutdown_${k.line}`] = (ui.phases[`shutdown_${k.line}`] ?? 0) + (Date.now() - t0);
+  if (!clean && !vm.crashLine) warnings?.push(`${k.line}: the guest did not power off by itself; QEMU was stopped`);
 }

@@ -2,9 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createWriteStream, type WriteStream, existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { qemuArgs, kernelCommandLine, type Accel } from './qemu.js';
+import { qemuArgs, kernelCommandLine, type Accel, type QemuConfig } from './qemu.js';
+import { writeBootInitrd } from './boot-config.js';
 import { virtiofsdArgs, type VirtiofsdCommand } from './virtiofsd.js';
 import { track, PDEATHSIG } from './children.js';
 import { LabError } from '../errors.js';
@@ -12,9 +14,11 @@ import { GuestMessage, LineSplitter, type Hello, type HostRequest, type Sample }
 
 export interface VmOptions {
   accel: Accel;
+  tcgThread?: 'multi' | 'single';
   cpus: number;
   memoryMb: number;
   kernelImage: string;
+  /** the cached initramfs; each boot appends its own configuration to a copy (boot-config.ts) */
   initrd: string;
   virtiofsd: VirtiofsdCommand;
   /** what the guest runs: node binary, agent script, working directory, build dir */
@@ -35,6 +39,9 @@ export interface RequestHandlers {
   onProgress?: (label: string, done: number, total: number) => void;
 }
 
+export interface ExecOutputs { stdout: string; stderr: string; status: string }
+export interface ExecResult { code: number; stdout: string; stderr: string; wallMs: number; poweredOff: boolean }
+
 export class GuestError extends LabError {
   constructor(message: string, readonly skipped = false) { super(message); }
 }
@@ -51,61 +58,97 @@ export class Vm {
   private exitInfo = '';
   private consoleTail: string[] = [];
   private consolePartial = '';
+  /** the first line of a kernel Oops/panic/BUG seen on the console */
+  crashLine?: string;
+  private crashRip?: string;
+  /** QEMU exited on its own (guest powered off or crashed), not because the lab killed it */
+  exitedBySelf = false;
 
   private constructor(
-    private readonly qemu: ChildProcess,
+    readonly qemu: ChildProcess,
     private readonly fsd: ChildProcess,
     private readonly server: Server,
     private readonly dir: string,
     private readonly console: WriteStream,
   ) {}
 
-  static async start(o: VmOptions): Promise<Vm> {
+  /** Start virtiofsd and QEMU for one boot (agent mode, or exec mode when `execArgv` is given). */
+  private static async launch(o: VmOptions, execArgv?: string[]): Promise<{ vm: Vm; connected?: Promise<Socket>; outputs?: ExecOutputs }> {
     const dir = await mkdtemp(join(tmpdir(), 'bpf-lab-vm-'));
     const fsSocket = join(dir, 'fs.sock');
-    const agentSocket = join(dir, 'agent.sock');
-    const console = createWriteStream(o.consolePath);
+    // appended: after a crash or a hung request the run boots again, and the earlier boot's console stays
+    const console = createWriteStream(o.consolePath, { flags: 'a' });
+    console.write(`--- bpf-lab: boot at ${new Date().toISOString()} ---\n`);
 
     const fsd = track(spawn(PDEATHSIG[0], [...PDEATHSIG.slice(1), o.virtiofsd.cmd, ...o.virtiofsd.prefixArgs, ...virtiofsdArgs(fsSocket)], { stdio: ['ignore', 'ignore', 'pipe'] }));
     let fsdErr = '';
     fsd.stderr!.on('data', (d) => { fsdErr += d; console.write(`[virtiofsd] ${d}`); });
+    const initrd = join(dir, 'initrd');
+    await writeBootInitrd(o.initrd, { node: o.node, agent: o.agentScript, cwd: o.cwd, build: o.buildDir, execArgv }, initrd);
     await waitFor(() => existsSync(fsSocket) || fsd.exitCode !== null, 10000);
     if (!existsSync(fsSocket)) {
+      fsd.kill('SIGKILL');
       throw new LabError(`virtiofsd did not start: ${fsdErr.trim().split('\n').pop() ?? 'no output'}`);
     }
 
     const server = createServer();
-    const connected = new Promise<Socket>((resolve) => server.once('connection', resolve));
-    await new Promise<void>((resolve, reject) => server.listen(agentSocket, resolve).once('error', reject));
-
-    const append = kernelCommandLine({
-      'lab.node': o.node, 'lab.agent': o.agentScript, 'lab.cwd': o.cwd, 'lab.build': o.buildDir,
-    });
+    const guest: Partial<QemuConfig> = {};
+    let connected: Promise<Socket> | undefined;
+    let outputs: ExecOutputs | undefined;
+    if (execArgv) {
+      outputs = { stdout: join(dir, 'stdout'), stderr: join(dir, 'stderr'), status: join(dir, 'status') };
+      guest.execPorts = outputs;
+    } else {
+      guest.agentSocket = join(dir, 'agent.sock');
+      connected = new Promise<Socket>((resolve) => server.once('connection', resolve));
+      await new Promise<void>((resolve, reject) => server.listen(guest.agentSocket, resolve).once('error', reject));
+    }
     const args = qemuArgs({
-      accel: o.accel, cpus: o.cpus, memoryMb: o.memoryMb, kernel: o.kernelImage, initrd: o.initrd, append,
-      fsSocket, agentSocket, hubNics: o.hubNics,
+      accel: o.accel, tcgThread: o.tcgThread, cpus: o.cpus, memoryMb: o.memoryMb, kernel: o.kernelImage, initrd, append: kernelCommandLine({}),
+      fsSocket, hubNics: o.hubNics, ...guest,
     });
-    const t0 = Date.now();
     const qemu = track(spawn(PDEATHSIG[0], [...PDEATHSIG.slice(1), 'qemu-system-x86_64', ...args], { stdio: ['pipe', 'pipe', 'pipe'] }));
     const vm = new Vm(qemu, fsd, server, dir, console);
     qemu.stdout!.on('data', (d: Buffer) => vm.onConsole(d));
     qemu.stderr!.on('data', (d: Buffer) => vm.onConsole(d, '[qemu] '));
     qemu.on('exit', (code, signal) => vm.onExit(code, signal));
+    return { vm, connected, outputs };
+  }
 
-    const boot = (async () => {
-      const sock = await connected;
-      const hello = await vm.attach(sock);
-      return hello;
-    })();
-    const died = new Promise<never>((_, reject) => qemu.once('exit', () => setTimeout(() => reject(vm.deathError('during boot')), 50)));
+  /** Boot to agent-ready. */
+  static async start(o: VmOptions): Promise<Vm> {
+    const t0 = Date.now();
+    const { vm, connected } = await Vm.launch(o);
+    const boot = (async () => vm.attach(await connected!))();
+    const died = new Promise<never>((_, reject) => vm.qemu.once('exit', () => setTimeout(() => reject(vm.deathError('during boot')), 50)));
     try {
       vm.hello = await withTimeout(Promise.race([boot, died]), o.bootTimeoutMs, () => vm.deathError(`no agent hello within ${o.bootTimeoutMs / 1000} s`));
     } catch (e) {
       await vm.kill();
+      await vm.cleanup();
       throw e;
     }
     vm.bootMs = Date.now() - t0;
     return vm;
+  }
+
+  /**
+   * Exec mode: boot, let the guest init run `argv` as root (no agent, no node in the guest), read its stdout,
+   * stderr and exit status from their own virtio-serial ports (QEMU writes them to files), and wait for the
+   * guest to power itself off.
+   */
+  static async runCommand(o: VmOptions, argv: string[], timeoutMs: number): Promise<ExecResult> {
+    const t0 = Date.now();
+    const { vm, outputs } = await Vm.launch(o, argv);
+    const exited = await waitFor(() => vm.exited, timeoutMs);
+    const error = exited ? undefined : vm.deathError(`: the command did not finish within ${Math.round(timeoutMs / 1000)} s`);
+    await vm.kill();
+    const read = (p: string) => readFile(p, 'utf8').catch(() => '');
+    const [stdout, stderr, status] = await Promise.all([read(outputs!.stdout), read(outputs!.stderr), read(outputs!.status)]);
+    await vm.cleanup();
+    if (error) throw error;
+    if (!/^\d+\s*$/.test(status)) throw vm.deathError('before the command finished');
+    return { code: Number(status), stdout, stderr, wallMs: Date.now() - t0, poweredOff: vm.exitedBySelf };
   }
 
   private onConsole(d: Buffer, prefix = ''): void {
@@ -113,12 +156,20 @@ export class Vm {
     this.console.write(prefix ? text.split('\n').filter(Boolean).map((l) => prefix + l + '\n').join('') : text);
     const lines = (this.consolePartial + text).split('\n');
     this.consolePartial = lines.pop()!;
-    this.consoleTail.push(...lines.map((l) => l.replace(/\r$/, '')).filter((l) => l.trim()));
+    const clean = lines.map((l) => l.replace(/\r$/, '')).filter((l) => l.trim());
+    const stamp = /^\[\s*[\d.]+\]\s*/;
+    for (const l of clean) {
+      if (!this.crashLine && CRASH_LINE.test(l)) this.crashLine = l.replace(stamp, '');
+      // the kernel-mode RIP of that crash (a later "RIP: 0033" is the user-space frame)
+      else if (this.crashLine && !this.crashRip && /RIP: 0010:/.test(l)) this.crashRip = l.replace(stamp, '');
+    }
+    this.consoleTail.push(...clean);
     if (this.consoleTail.length > 60) this.consoleTail.splice(0, this.consoleTail.length - 60);
   }
 
   private onExit(code: number | null, signal: string | null): void {
     this.exited = true;
+    this.exitedBySelf = !this.killed;
     this.exitInfo = signal ? `signal ${signal}` : `exit status ${code}`;
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
@@ -130,10 +181,11 @@ export class Vm {
   /** An error that explains how the guest died, with the interesting console lines. */
   deathError(when: string): LabError {
     const tail = this.consolePartial.trim() ? [...this.consoleTail, this.consolePartial] : this.consoleTail;
-    const panic = tail.findIndex((l) => /Kernel panic|BUG:|Oops|general protection|Call Trace/.test(l));
-    const lines = panic >= 0 ? tail.slice(panic, panic + 6) : tail.slice(-4);
+    if (this.crashLine) {
+      return new LabError(`the guest kernel crashed ${when}: ${this.crashLine}${this.crashRip ? `; ${this.crashRip}` : ''} (full trace in the console log)`);
+    }
     const what = this.exited ? `the guest stopped (${this.exitInfo}) ${when}` : `the guest is stuck ${when}`;
-    return new LabError(`${what}; console: ${lines.join(' | ') || '(empty)'}`);
+    return new LabError(`${what}; console: ${tail.slice(-4).join(' | ') || '(empty)'}`);
   }
 
   private socket?: Socket;
@@ -179,24 +231,32 @@ export class Vm {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
+        // a hung request leaves the guest busy with it: stop this VM (the console is kept); callers boot afresh
         this.pending.delete(id);
-        reject(this.deathError(`: request '${msg.op}' got no answer within ${Math.round(timeoutMs / 1000)} s`));
+        const e = this.deathError(`: request '${msg.op}' got no answer within ${Math.round(timeoutMs / 1000)} s; the VM was stopped`);
+        this.kill().then(() => reject(e), () => reject(e));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, handlers, timer });
       this.socket!.write(JSON.stringify({ ...msg, id }) + '\n');
     });
   }
 
-  /** Ask the agent to power the guest off; fall back to killing QEMU. */
-  async shutdown(timeoutMs = 15000): Promise<void> {
-    if (!this.exited) {
+  /**
+   * Ask the agent to power the guest off and wait for QEMU to exit by itself; kill it only after the timeout.
+   * Resolves true when the guest powered off on its own.
+   */
+  async shutdown(timeoutMs = 15000): Promise<boolean> {
+    if (!this.exited && !this.killed && this.socket) {
       this.request({ op: 'shutdown' }, {}, timeoutMs).catch(() => { /* the guest goes away mid-answer */ });
       await waitFor(() => this.exited, timeoutMs);
     }
     await this.kill();
+    await this.cleanup();
+    return this.exitedBySelf;
   }
 
   private killed = false;
+  /** Stop QEMU and virtiofsd (if still running) and flush the console log. */
   async kill(): Promise<void> {
     if (this.killed) return;
     this.killed = true;
@@ -205,11 +265,17 @@ export class Vm {
     this.server.close();
     this.socket?.destroy();
     await new Promise<void>((r) => this.console.end(r));
+  }
+
+  /** Remove the boot's scratch directory (sockets, initrd, exec outputs). */
+  async cleanup(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
   }
 
   get alive(): boolean { return !this.exited; }
 }
+
+const CRASH_LINE = /Kernel panic|BUG:|Oops|general protection fault|kernel BUG at|Unable to handle/;
 
 export async function waitFor(cond: () => boolean, timeoutMs: number, stepMs = 20): Promise<boolean> {
   const end = Date.now() + timeoutMs;

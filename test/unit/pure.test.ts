@@ -92,6 +92,7 @@ test('qemu and virtiofsd command lines: TCG/KVM, shared memory for vhost-user, r
   t.true(a.includes('memory-backend-memfd,id=mem,size=2048M,share=on'));
   t.true(a.includes('virtserialport,chardev=agent,name=lab.agent'));
   t.false(a.some((x) => /-netdev|user,|tap/.test(x) && !x.startsWith('hubport')));
+  t.true(a.includes('-nodefaults'), 'no default devices: without -nodefaults QEMU adds a user-mode NIC with host network');
   t.true(a[a.indexOf('-append') + 1].includes('lab.x=1'));
   t.true(qemuArgs({ accel: 'kvm', cpus: 1, memoryMb: 256, kernel: 'k', initrd: 'i', append: '' }).includes('kvm'));
   t.true(virtiofsdArgs('/s').includes('--readonly'));

@@ -1,0 +1,74 @@
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { newcArchive, bootConfigEntries } from '../../lab/vm/boot-config.js';
+import { qemuArgs, qemuOptValue } from '../../lab/vm/qemu.js';
+import { tcgThreading } from '../../lab/vm/tcg.js';
+import { parseQemuVersion } from '../../lab/vm/qemu-version.js';
+import { readHeadCommit } from '../../lab/host/git.js';
+import { SIGNAL_EXIT } from '../../lab/vm/children.js';
+
+test('boot config: the cpio tool extracts every value byte for byte (spaces, quotes, newlines)', (t) => {
+  const values = { node: '/opt/my node/bin/node', agent: "/home/o'brien/lab $(x)/agent.js", cwd: '/a b/c', build: '/b\nc' };
+  const argv = ['sh', '-c', 'echo "$1"', 'x', "it's a \"test\" ", '', 'trailing newline\n'];
+  const dir = mkdtempSync(join(tmpdir(), 'bpf-lab-cpio-'));
+  try {
+    const r = spawnSync('cpio', ['-i', '-d', '--quiet'], { cwd: dir, input: newcArchive(bootConfigEntries({ ...values, execArgv: argv })) });
+    t.is(r.status, 0, r.stderr?.toString());
+    for (const [k, v] of Object.entries(values)) t.is(readFileSync(join(dir, 'lab', k), 'utf8'), v);
+    const names = spawnSync('ls', [join(dir, 'lab/exec/argv')], { encoding: 'utf8' }).stdout.trim().split('\n');
+    t.deepEqual(names.map((n) => readFileSync(join(dir, 'lab/exec/argv', n), 'utf8')), argv);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('qemu: exec ports are file chardevs; commas in paths are escaped', (t) => {
+  const a = qemuArgs({ accel: 'tcg', cpus: 1, memoryMb: 256, kernel: 'k', initrd: 'i', append: '', execPorts: { stdout: '/t/o,1', stderr: '/t/e', status: '/t/s' } });
+  t.true(a.includes('file,id=stdout,path=/t/o,,1'));
+  t.true(a.includes('virtserialport,chardev=status,name=lab.status'));
+  t.is(a.filter((x) => x === 'virtio-serial-pci').length, 1);
+  t.is(qemuOptValue('a,b'), 'a,,b');
+  t.true(qemuArgs({ accel: 'tcg', tcgThread: 'single', cpus: 2, memoryMb: 256, kernel: 'k', initrd: 'i', append: '' }).includes('tcg,thread=single'));
+});
+
+test('tcg threading: single-threaded below QEMU 10, multi from 10, overridable', (t) => {
+  t.is(parseQemuVersion('QEMU emulator version 7.2.19 (Debian 1:7.2+dfsg-7+deb12u18+b3)')?.join('.'), '7.2');
+  t.is(tcgThreading('QEMU emulator version 7.2.19 (Debian)', {}).mode, 'single');
+  t.is(tcgThreading('QEMU emulator version 10.0.2 (Debian 1:10.0.2+ds-2)', {}).mode, 'multi');
+  t.is(tcgThreading('QEMU emulator version 7.2.19', { LAB_TCG_THREAD: 'multi' }).mode, 'multi');
+});
+
+test('git: the commit is read from .git files (branch ref, packed ref, detached, worktree) without running git', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'bpf-lab-git-'));
+  const a = 'a'.repeat(40);
+  const b = 'b'.repeat(40);
+  try {
+    mkdirSync(join(dir, 'repo/.git/refs/heads'), { recursive: true });
+    writeFileSync(join(dir, 'repo/.git/HEAD'), 'ref: refs/heads/main\n');
+    writeFileSync(join(dir, 'repo/.git/refs/heads/main'), `${a}\n`);
+    t.is(await readHeadCommit(join(dir, 'repo')), a);
+    writeFileSync(join(dir, 'repo/.git/HEAD'), 'ref: refs/heads/packed\n');
+    writeFileSync(join(dir, 'repo/.git/packed-refs'), `# pack-refs with: peeled\n${b} refs/heads/packed\n`);
+    t.is(await readHeadCommit(join(dir, 'repo')), b);
+    // a worktree: .git is a file, HEAD in its own dir, refs in the common dir
+    mkdirSync(join(dir, 'repo/.git/worktrees/wt'), { recursive: true });
+    writeFileSync(join(dir, 'repo/.git/worktrees/wt/HEAD'), 'ref: refs/heads/main\n');
+    writeFileSync(join(dir, 'repo/.git/worktrees/wt/commondir'), '../..\n');
+    mkdirSync(join(dir, 'wt'));
+    writeFileSync(join(dir, 'wt/.git'), `gitdir: ${join(dir, 'repo/.git/worktrees/wt')}\n`);
+    t.is(await readHeadCommit(join(dir, 'wt')), a);
+    writeFileSync(join(dir, 'repo/.git/worktrees/wt/HEAD'), `${b}\n`);
+    t.is(await readHeadCommit(join(dir, 'wt')), b);
+    writeFileSync(join(dir, 'repo/.git/HEAD'), 'ref: refs/heads/../../../etc/passwd\n');
+    t.is(await readHeadCommit(join(dir, 'repo')), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('interrupt exit statuses are 128 + signal number', (t) => {
+  t.deepEqual(SIGNAL_EXIT, { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 });
+});
