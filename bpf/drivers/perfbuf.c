@@ -9,32 +9,16 @@
  * consumer saw in PERF_RECORD_LOST records (they arrive late), so records_produced = records_consumed + records_dropped.
  * Options: --record-size B --batch N --producers N --wakeup-every N --hook fentry|tracepoint
  *          --placement parallel|back-to-back --pages N (per CPU) --warmup S --duration S --interval-ms MS */
-#include "common.h"
-#include "core/bench.h"
-#include <sys/syscall.h>
+#include "buffers.h"
 #include <linux/bpf.h>
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include "perfbuf.skel.h"
 #include "syscall_func.h"
 
-static bool back_to_back;
 static struct padded_counter consumed, lost;
 static struct perf_buffer *pb;
 static struct perfbuf_bpf *skel;
-
-static inline void trigger_batch(long slot)
-{
-	syscall(__NR_getpgid);
-	bench_count_call(slot);
-}
-
-static void *producer(long idx)
-{
-	if (back_to_back) { trigger_batch(idx); return NULL; }
-	while (!bench_producers_stop) trigger_batch(idx);
-	return NULL;
-}
 
 struct lost_record { struct perf_event_header header; __u64 id; __u64 lost; };
 
@@ -49,7 +33,7 @@ static void *consumer(long idx)
 {
 	while (!bench_consumers_stop) {
 		perf_buffer__poll(pb, 100);
-		if (back_to_back && !bench_producers_stop) trigger_batch(BENCH_MAX_THREADS);
+		buf_consumer_trigger();
 	}
 	perf_buffer__consume(pb);
 	return NULL;
@@ -70,38 +54,22 @@ int main(int argc, char **argv)
 	lab_bpf_init();
 	struct bench_env env;
 	bench_env_from_opts(&env);
-	long record_size = opt_long("record-size", 8), batch = opt_long("batch", 1);
-	long producers = opt_long("producers", 1), wakeup_every = opt_long("wakeup-every", 0), pages = opt_long("pages", 128);
-	const char *hook = opt_str("hook", "fentry");
-	back_to_back = strcmp(opt_str("placement", "parallel"), "back-to-back") == 0;
-	if (producers < 1 || producers > BENCH_MAX_THREADS) { fprintf(stderr, "--producers must be 1..%d\n", BENCH_MAX_THREADS); return 2; }
-	if (back_to_back && producers != 1) { fprintf(stderr, "--placement back-to-back takes exactly one producer (the consumer triggers each batch)\n"); return 2; }
-	if (record_size < 8 || record_size >= 4096) { fprintf(stderr, "--record-size must be 8..4095\n"); return 2; }
-	if (batch < 1 || batch > 1024) { fprintf(stderr, "--batch must be 1..1024\n"); return 2; }
-	bool fentry = strcmp(hook, "fentry") == 0;
-	if (!fentry && strcmp(hook, "tracepoint")) { fprintf(stderr, "--hook must be fentry or tracepoint\n"); return 2; }
-
-	struct bench_phase base = {
-		.variant = "baseline", .producers = producers, .producer = producer, .ncounters = 1,
-		.counters = { { "syscalls_per_s", "calls/s", 0, bench_calls } },
-	};
-	bool b2b = back_to_back;
-	back_to_back = false;
-	bench_run(&env, &base);
-	back_to_back = b2b;
-	bench_reset_calls();
+	struct buf_opts o;
+	buf_opts_parse(&o);
+	long pages = opt_long("pages", 128);
+	buf_run_baseline(&env, &o);
 
 	skel = perfbuf_bpf__open();
 	if (!skel) die("open perfbuf.bpf.o", errno);
 	skel->rodata->target_tgid = getpid();
-	skel->rodata->batch = batch;
-	skel->rodata->record_size = record_size;
-	bpf_program__set_autoload(skel->progs.produce_fentry, fentry);
-	bpf_program__set_autoload(skel->progs.produce_tp, !fentry);
+	skel->rodata->batch = o.batch;
+	skel->rodata->record_size = o.record_size;
+	bpf_program__set_autoload(skel->progs.produce_fentry, o.fentry);
+	bpf_program__set_autoload(skel->progs.produce_tp, !o.fentry);
 	const char *func = syscall_func("getpgid");
-	if (fentry) bpf_program__set_attach_target(skel->progs.produce_fentry, 0, func);
+	if (o.fentry) bpf_program__set_attach_target(skel->progs.produce_fentry, 0, func);
 	int err = perfbuf_bpf__load(skel);
-	if (err && fentry) {
+	if (err && o.fentry) {
 		emit_skip_variant("perfbuf", "fentry on %s does not load on this kernel (%s)", func, strerror(-err));
 		return 0;
 	}
@@ -109,26 +77,26 @@ int main(int argc, char **argv)
 
 	struct perf_event_attr attr = {
 		.type = PERF_TYPE_SOFTWARE, .config = PERF_COUNT_SW_BPF_OUTPUT, .sample_type = PERF_SAMPLE_RAW,
-		.sample_period = wakeup_every > 0 ? wakeup_every : 1, .wakeup_events = wakeup_every > 0 ? wakeup_every : 1,
+		.sample_period = o.wakeup_every > 0 ? o.wakeup_every : 1, .wakeup_events = o.wakeup_every > 0 ? o.wakeup_every : 1,
 	};
 	pb = perf_buffer__new_raw(bpf_map__fd(skel->maps.pb), pages, &attr, on_event, NULL, NULL);
 	if (!pb) die("perf_buffer__new_raw", errno);
 	err = perfbuf_bpf__attach(skel);
-	if (err) die(fentry ? "attach fentry" : "attach tracepoint syscalls/sys_enter_getpgid", err);
+	if (err) die(o.fentry ? "attach fentry" : "attach tracepoint syscalls/sys_enter_getpgid", err);
 
 	struct bench_phase ph = {
-		.variant = "perfbuf", .producers = producers, .consumers = 1, .producer = producer, .consumer = consumer,
+		.variant = "perfbuf", .producers = o.producers, .consumers = 1, .producer = buf_producer, .consumer = consumer,
 		.drain = detach_and_settle, .ncounters = 4,
 		.counters = {
 			{ "events_per_s", "events/s", 0, read_consumed },
 			{ "drops_per_s", "events/s", 0, read_dropped },
-			{ "mb_per_s", "MB/s", record_size / 1e6, read_consumed },
+			{ "mb_per_s", "MB/s", o.record_size / 1e6, read_consumed },
 			{ "syscalls_per_s", "calls/s", 0, bench_calls },
 		},
 	};
 	bench_run(&env, &ph);
 
-	emit_sample("perfbuf", "records_produced", "records", (double)skel->bss->calls * batch, 0);
+	emit_sample("perfbuf", "records_produced", "records", (double)skel->bss->calls * o.batch, 0);
 	emit_sample("perfbuf", "records_consumed", "records", consumed.v, 0);
 	emit_sample("perfbuf", "records_dropped", "records", skel->bss->dropped, 0);
 	emit_sample("perfbuf", "records_lost_reported", "records", lost.v, 0);

@@ -9,34 +9,17 @@
  *            unconsumed (the bench's --rb-sampled with --rb-sample-rate N).
  * Options:   --record-size B --batch N --producers N --wakeup-every N --api reserve|output --hook fentry|tracepoint
  *            --placement parallel|back-to-back --consumer libbpf|custom --ring-kb K --warmup S --duration S --interval-ms MS */
-#include "common.h"
-#include "core/bench.h"
+#include "buffers.h"
 #include <stdatomic.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include "ringbuf.skel.h"
 #include "syscall_func.h"
 
-static bool back_to_back;
-static long record_size;
 static struct padded_counter consumed;
 static struct ringbuf_bpf *skel;
-
-static inline void trigger_batch(long slot)
-{
-	syscall(__NR_getpgid);
-	bench_count_call(slot);
-}
-
-static void *producer(long idx)
-{
-	if (back_to_back) { trigger_batch(idx); return NULL; } /* seed the first batch */
-	while (!bench_producers_stop) trigger_batch(idx);
-	return NULL;
-}
 
 static int on_record(void *ctx, void *data, size_t len)
 {
@@ -49,7 +32,7 @@ static void *consumer_libbpf(long idx)
 {
 	while (!bench_consumers_stop) {
 		ring_buffer__poll(rb_libbpf, 100);
-		if (back_to_back && !bench_producers_stop) trigger_batch(BENCH_MAX_THREADS);
+		buf_consumer_trigger();
 	}
 	ring_buffer__consume(rb_libbpf);
 	return NULL;
@@ -105,7 +88,7 @@ static void *consumer_custom(long idx)
 {
 	struct epoll_event ev;
 	while (!bench_consumers_stop) {
-		if (back_to_back && !bench_producers_stop) trigger_batch(BENCH_MAX_THREADS);
+		buf_consumer_trigger();
 		if (epoll_wait(crb.epoll_fd, &ev, 1, 100) > 0) custom_drain();
 	}
 	custom_drain();
@@ -127,51 +110,34 @@ int main(int argc, char **argv)
 	lab_bpf_init();
 	struct bench_env env;
 	bench_env_from_opts(&env);
-	record_size = opt_long("record-size", 8);
-	long batch = opt_long("batch", 1), producers = opt_long("producers", 1), wakeup_every = opt_long("wakeup-every", 0);
+	struct buf_opts o;
+	buf_opts_parse(&o);
 	long ring_kb = opt_long("ring-kb", 512);
-	const char *api = opt_str("api", "reserve"), *consumer = opt_str("consumer", "libbpf"), *hook = opt_str("hook", "fentry");
-	back_to_back = strcmp(opt_str("placement", "parallel"), "back-to-back") == 0;
-	if (producers < 1 || producers > BENCH_MAX_THREADS) { fprintf(stderr, "--producers must be 1..%d\n", BENCH_MAX_THREADS); return 2; }
-	if (back_to_back && producers != 1) { fprintf(stderr, "--placement back-to-back takes exactly one producer (the consumer triggers each batch)\n"); return 2; }
-	if (record_size < 8 || record_size >= 4096) { fprintf(stderr, "--record-size must be 8..4095\n"); return 2; }
-	if (batch < 1 || batch > 1024) { fprintf(stderr, "--batch must be 1..1024\n"); return 2; }
-	bool fentry = strcmp(hook, "fentry") == 0;
-	if (!fentry && strcmp(hook, "tracepoint")) { fprintf(stderr, "--hook must be fentry or tracepoint\n"); return 2; }
-	bool custom = strcmp(consumer, "custom") == 0;
-
-	struct bench_phase base = {
-		.variant = "baseline", .producers = producers, .producer = producer, .ncounters = 1,
-		.counters = { { "syscalls_per_s", "calls/s", 0, bench_calls } },
-	};
-	/* back-to-back has no free-running producer: its baseline is one thread looping, like the bench's trig-base */
-	bool b2b = back_to_back;
-	back_to_back = false;
-	bench_run(&env, &base);
-	back_to_back = b2b;
-	bench_reset_calls();
+	const char *api = opt_str("api", "reserve");
+	bool custom = strcmp(opt_str("consumer", "libbpf"), "custom") == 0;
+	buf_run_baseline(&env, &o);
 
 	skel = ringbuf_bpf__open();
 	if (!skel) die("open ringbuf.bpf.o", errno);
 	skel->rodata->target_tgid = getpid();
-	skel->rodata->batch = batch;
-	skel->rodata->record_size = record_size;
+	skel->rodata->batch = o.batch;
+	skel->rodata->record_size = o.record_size;
 	/* the bench's sampled threshold: N records of data (record rounded to 8 bytes + the 8-byte header) */
-	skel->rodata->wakeup_data_size = wakeup_every > 0 ? wakeup_every * ((record_size + 7) / 8 * 8 + 8) : 0;
+	skel->rodata->wakeup_data_size = o.wakeup_every > 0 ? o.wakeup_every * ((o.record_size + 7) / 8 * 8 + 8) : 0;
 	skel->rodata->use_output = strcmp(api, "output") == 0;
 	bpf_map__set_max_entries(skel->maps.rb, ring_kb * 1024);
-	bpf_program__set_autoload(skel->progs.produce_fentry, fentry);
-	bpf_program__set_autoload(skel->progs.produce_tp, !fentry);
+	bpf_program__set_autoload(skel->progs.produce_fentry, o.fentry);
+	bpf_program__set_autoload(skel->progs.produce_tp, !o.fentry);
 	const char *func = syscall_func("getpgid");
-	if (fentry) bpf_program__set_attach_target(skel->progs.produce_fentry, 0, func);
+	if (o.fentry) bpf_program__set_attach_target(skel->progs.produce_fentry, 0, func);
 	int err = ringbuf_bpf__load(skel);
-	if (err && fentry) {
+	if (err && o.fentry) {
 		emit_skip_variant("ringbuf", "fentry on %s does not load on this kernel (%s)", func, strerror(-err));
 		return 0;
 	}
 	if (err) die("load ringbuf.bpf.o", err);
 	err = ringbuf_bpf__attach(skel);
-	if (err) die(fentry ? "attach fentry" : "attach tracepoint syscalls/sys_enter_getpgid", err);
+	if (err) die(o.fentry ? "attach fentry" : "attach tracepoint syscalls/sys_enter_getpgid", err);
 
 	if (custom) {
 		err = custom_open(bpf_map__fd(skel->maps.rb), ring_kb * 1024);
@@ -181,19 +147,19 @@ int main(int argc, char **argv)
 		if (!rb_libbpf) die("ring_buffer__new", errno);
 	}
 	struct bench_phase rb = {
-		.variant = "ringbuf", .producers = producers, .consumers = 1, .producer = producer,
+		.variant = "ringbuf", .producers = o.producers, .consumers = 1, .producer = buf_producer,
 		.consumer = custom ? consumer_custom : consumer_libbpf, .drain = detach_and_settle, .ncounters = 4,
 		.counters = {
 			{ "events_per_s", "events/s", 0, read_consumed },
 			{ "drops_per_s", "events/s", 0, read_dropped },
-			{ "mb_per_s", "MB/s", record_size / 1e6, read_consumed },
+			{ "mb_per_s", "MB/s", o.record_size / 1e6, read_consumed },
 			{ "syscalls_per_s", "calls/s", 0, bench_calls },
 		},
 	};
 	bench_run(&env, &rb);
 
 	/* accounting over the whole run: every record the program attempted was consumed or dropped */
-	emit_sample("ringbuf", "records_produced", "records", (double)skel->bss->calls * batch, 0);
+	emit_sample("ringbuf", "records_produced", "records", (double)skel->bss->calls * o.batch, 0);
 	emit_sample("ringbuf", "records_consumed", "records", consumed.v, 0);
 	emit_sample("ringbuf", "records_dropped", "records", skel->bss->dropped, 0);
 	if (rb_libbpf) ring_buffer__free(rb_libbpf);
