@@ -62,12 +62,14 @@ test.serial('a real run, its reproduction, and compare: the regression path exit
   const slow = mapped(b, 'slow', 'syscall', 'in-kernel');
   const worse = await lab(['compare', fast, slow], { cwd: repo });
   t.is(worse.code, 1, worse.stdout + worse.stderr);
-  t.regex(worse.stdout, /^REGRESSION\s+6\.1 map-operation-latency in-kernel ns_per_op ↓ \[keySize=64;valueSize=8;fill=100;map=hash;op=lookup\]: .* \(\+\d+\.\d%, p/m);
+  // which (map, op) rows reach p < 0.05 depends on the host's load (4 samples each); that some do, and none improves, does not
+  t.regex(worse.stdout, /^REGRESSION\s+6\.1 map-operation-latency in-kernel ns_per_op ↓ \[keySize=64;valueSize=8;fill=100;map=\w+;op=\w+\]: .* \(\+\d+\.\d%, p/m);
   t.notRegex(worse.stdout, /^IMPROVEMENT/m);
   const better = await lab(['compare', slow, fast], { cwd: repo });
   t.is(better.code, 0, better.stdout + better.stderr);
-  t.regex(better.stdout, /^0 regression\(s\), \d+ improvement\(s\) in \d+ compared row\(s\)$/m);
-  t.regex(better.stdout, /^IMPROVEMENT\s+6\.1 map-operation-latency in-kernel ns_per_op ↓ \[keySize=64;valueSize=8;fill=100;map=hash;op=lookup\]/m);
+  t.regex(better.stdout, /^0 regression\(s\), [1-9]\d* improvement\(s\) in \d+ compared row\(s\)$/m);
+  t.regex(better.stdout, /^IMPROVEMENT\s+6\.1 map-operation-latency in-kernel ns_per_op ↓ \[keySize=64;valueSize=8;fill=100;map=\w+;op=\w+\]/m);
+  t.notRegex(better.stdout, /^REGRESSION/m);
 
   // bad usage
   const bad = await lab(['compare', a, join(scratch, 'nope')], { cwd: repo });
