@@ -20,6 +20,8 @@ export interface Reference {
   unit: string;
   source: string;
   setup: string;
+  /** why the method differs so much that no ratio to the measured value is shown (the number is still listed) */
+  notComparable?: string;
 }
 
 /**

@@ -9,7 +9,7 @@ export default defineScenario({
   title: 'sock_ops program on a cgroup: TCP connections/s and bytes/s over veth, with and without',
   description:
     'TCP between laba (client) and labb (server, 10.201.0.2) over the veth pair, both sides in the driver process, which ' +
-    'moves itself into the cgroup2 group /sys/fs/cgroup/labsockops. sockops_baseline runs with nothing attached; sockops ' +
+    'moves itself into the cgroup2 group /sys/fs/cgroup/labsockops. baseline runs with nothing attached; sockops ' +
     'attaches a BPF_PROG_TYPE_SOCK_OPS program (BPF_CGROUP_SOCK_OPS) that counts callbacks by op and enables state ' +
     'callbacks on established connections. connections_per_s: connect/accept/close loop (RST close, no TIME_WAIT); mb_per_s: ' +
     'one connection streaming 64 KiB writes. The program must see one active and one passive established callback per connection.',
@@ -21,7 +21,7 @@ export default defineScenario({
 
     ...TOPOLOGY_METRICS,
   },
-  baseline: 'sockops_baseline',
+  baseline: 'baseline',
   estimateS: (_p, quick) => { const d = durations(quick); return 4 * (d.warmup + d.duration + 1) + 10; },
   async run(ctx) {
     const d = durations(ctx.quick);

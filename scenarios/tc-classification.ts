@@ -1,5 +1,6 @@
-import { defineScenario, durations, higher, lower, none } from './define.js';
+import { defineScenario, durations, none } from './define.js';
 import { VETH_ARGS, withTopology, TOPOLOGY_METRICS } from './net-topology.js';
+import { PACKET_METRICS } from './xdp.js';
 
 export default defineScenario({
   id: 'tc-classification',
@@ -7,19 +8,17 @@ export default defineScenario({
   description:
     'Same veth topology and pktgen traffic as the xdp scenario (laba/va → labb/vb, 60-byte UDP to port 9). A direct-action ' +
     'cls_bpf program on vb\'s clsact ingress parses Ethernet/IPv4/UDP, looks the destination port up in an array map of ' +
-    'class ids, sets skb->tc_classid and returns TC_ACT_OK (tc_classify) or TC_ACT_SHOT (tc_classify_drop); tc_baseline is ' +
+    'class ids, sets skb->tc_classid and returns TC_ACT_OK (tc_classify) or TC_ACT_SHOT (tc_classify_drop); baseline is ' +
     'the same traffic with no program. In the same run and topology the XDP driver measures xdp_drop and xdp_pass in native ' +
-    'mode, so TC and XDP rows sit side by side. ns_per_packet is 1e9/pps; softirq_ns_per_packet is softirq CPU time ' +
-    '(/proc/stat) per counted packet.',
+    'mode, so TC and XDP rows sit side by side. pps, softirq_ns_per_packet and the packet accounting (packets_sent, ' +
+    'send_errors, packets_seen, packets_lost = sent + send_errors − seen, equal to sender_tx_dropped on veth) as in the xdp scenario.',
   requires: { kernel: '5.10', maps: ['percpu_array', 'array'], programs: ['sched_cls', 'xdp'] },
   params: { pktSize: [60] },
   metrics: {
-    pps: higher('packets/s'), ns_per_packet: lower('ns'), softirq_ns_per_packet: lower('ns'), packets_sent: none('packets'), packets_seen: none('packets'), packets_dropped: none('packets'),
-    packets_classified: none('packets'), send_errors: none('packets'),
-
+    ...PACKET_METRICS, packets_classified: none('packets'),
     ...TOPOLOGY_METRICS,
   },
-  baseline: 'tc_baseline',
+  baseline: 'baseline',
   estimateS: (_p, quick) => { const d = durations(quick); return 5 * (d.warmup + d.duration + 1) + 10; },
   async run(ctx, p) {
     const d = durations(ctx.quick);

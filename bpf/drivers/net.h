@@ -1,8 +1,10 @@
-/* Networking helpers for the net drivers: network namespaces, /proc/net/dev counters, pktgen control,
- * an AF_PACKET sender, per-CPU counter sums and libbpf's netlink error text. */
+/* What the net drivers share beyond the sampling core (core/bench.h): network namespaces, /proc/net/dev counters,
+ * the traffic source as a bench producer (pktgen control or an AF_PACKET loop), the receive-side counters a packet
+ * phase samples, its packet accounting, per-CPU counter sums and libbpf's netlink error text. */
 #ifndef LAB_NET_H
 #define LAB_NET_H
 #include "common.h"
+#include "core/bench.h"
 #include <fcntl.h>
 #include <net/if.h>
 #include <arpa/inet.h>
@@ -89,18 +91,11 @@ static inline struct dev_stats dev_stats_in(const char *ns, const char *ifname)
 	return s;
 }
 
-/* Frames the sender's device transmitted that the receiver's device never received: lost on the way (a full veth
- * ring or backlog, the QEMU hub, a full virtio ring). Frames the sender's device refused (tx_dropped) are not in
- * the generators' sent counts: pktgen and send() see them as errors. The receiver's rx_dropped is not added either:
- * virtio_net counts XDP_DROP verdicts there, and veth reports its peer's drops there. */
-static inline unsigned long long lost_in_transit(const struct dev_stats *tx0, const struct dev_stats *tx1,
-						 const struct dev_stats *rx0, const struct dev_stats *rx1)
-{
-	long long d = (long long)(tx1->tx_pkts - tx0->tx_pkts) - (long long)(rx1->rx_pkts - rx0->rx_pkts);
-	return d > 0 ? d : 0;
-}
-
-/* ---- pktgen (module pktgen; one kernel thread, kpktgend_0, per netns) ---- */
+/* ---- the traffic source of a packet phase, run as the phase's one bench producer ----
+ * pktgen (module pktgen; kernel threads kpktgend_N per CPU and netns): the producer's "start" write to pgctrl blocks
+ * until the phase's stop hook writes "stop". Or an AF_PACKET socket in a native send() loop (safe with generic-mode
+ * XDP, unlike pktgen). Either way: sent = frames the sending device accepted, errors = frames it refused (veth returns
+ * NET_XMIT_DROP when the peer's ring or backlog is full; pktgen counts those as errors, send() fails with ENOBUFS). */
 static inline void pg_write_path(const char *path, const char *cmd)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -109,93 +104,16 @@ static inline void pg_write_path(const char *path, const char *cmd)
 	close(fd);
 }
 
-struct pktgen {
+struct net_sender {
+	bool raw;
 	char ns[64], dev[32];
-	int ctrl_fd;
-	pthread_t th;
-	volatile int running;
-};
-
-/* Configure kpktgend_0 in netns NS to send UDP/IPv4 frames of pkt_size bytes out of DEV, endlessly. */
-static inline void pktgen_setup(struct pktgen *pg, const char *ns, const char *dev, const char *dst_ip, const char *dst_mac,
-				int pkt_size, int udp_dst)
-{
-	char p[256], c[128];
-	snprintf(pg->ns, sizeof(pg->ns), "%s", ns);
-	snprintf(pg->dev, sizeof(pg->dev), "%s", dev);
-	enter_ns(ns);
-	pg_write_path("/proc/thread-self/net/pktgen/kpktgend_0", "rem_device_all");
-	snprintf(c, sizeof(c), "add_device %s", dev);
-	pg_write_path("/proc/thread-self/net/pktgen/kpktgend_0", c);
-	snprintf(p, sizeof(p), "/proc/thread-self/net/pktgen/%s", dev);
-	const char *cmds[] = { "count 0", "clone_skb 0", "delay 0", "burst 1", NULL };
-	for (int i = 0; cmds[i]; i++) pg_write_path(p, cmds[i]);
-	snprintf(c, sizeof(c), "pkt_size %d", pkt_size); pg_write_path(p, c);
-	snprintf(c, sizeof(c), "dst %s", dst_ip); pg_write_path(p, c);
-	snprintf(c, sizeof(c), "dst_mac %s", dst_mac); pg_write_path(p, c);
-	snprintf(c, sizeof(c), "udp_dst_min %d", udp_dst); pg_write_path(p, c);
-	snprintf(c, sizeof(c), "udp_dst_max %d", udp_dst); pg_write_path(p, c);
-	pg->ctrl_fd = open("/proc/thread-self/net/pktgen/pgctrl", O_WRONLY | O_CLOEXEC);
-	if (pg->ctrl_fd < 0) die("open pgctrl", errno);
-	enter_ns(NULL);
-}
-
-static void *pktgen_thread(void *arg)
-{
-	struct pktgen *pg = arg;
-	/* pgctrl acts on the writer's netns, not the file's: this thread lives in the sender's namespace */
-	enter_ns(pg->ns);
-	/* blocks until "stop" */
-	if (write(pg->ctrl_fd, "start\n", 6) < 0 && errno != EINTR)
-		fprintf(stderr, "pktgen start: %s\n", strerror(errno));
-	pg->running = 0;
-	return NULL;
-}
-
-static inline void pktgen_start(struct pktgen *pg)
-{
-	pg->running = 1;
-	pthread_create(&pg->th, NULL, pktgen_thread, pg);
-}
-
-/* Stop, wait for the start thread, and return the packets pktgen sent (pkts-sofar) and its errors. */
-static inline unsigned long long pktgen_stop(struct pktgen *pg, unsigned long long *errors)
-{
-	enter_ns(pg->ns);
-	int fd = open("/proc/thread-self/net/pktgen/pgctrl", O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, "stop\n", 5) < 0) die("pktgen stop", errno);
-	close(fd);
-	enter_ns(NULL);
-	pthread_join(pg->th, NULL);
-	char p[256], buf[4096] = {0};
-	snprintf(p, sizeof(p), "/proc/thread-self/net/pktgen/%s", pg->dev);
-	enter_ns(pg->ns);
-	FILE *f = fopen(p, "r");
-	enter_ns(NULL);
-	if (!f) die("open pktgen device file", errno);
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = 0;
-	fclose(f);
-	unsigned long long sofar = 0, errs = 0;
-	char *s = strstr(buf, "pkts-sofar:");
-	if (s) sscanf(s, "pkts-sofar: %llu errors: %llu", &sofar, &errs);
-	if (errors) *errors = errs;
-	enter_ns(pg->ns);
-	pg_write_path("/proc/thread-self/net/pktgen/kpktgend_0", "rem_device_all");
-	enter_ns(NULL);
-	close(pg->ctrl_fd);
-	return sofar;
-}
-
-/* ---- AF_PACKET sender: a native loop of send() on a raw socket (safe with generic-mode XDP, unlike pktgen) ---- */
-struct rawsender {
-	char ns[64], dev[32];
-	unsigned char frame[1600];
+	char pg_thread[96];        /* pktgen: /proc/thread-self/net/pktgen/kpktgend_N */
+	unsigned char frame[1600]; /* raw: the frame sent */
 	int len;
-	pthread_t th;
-	volatile int stop;
-	volatile unsigned long long sent, errors;
+	volatile unsigned long long sent, errors; /* raw: counted by the loop; pktgen: read back after the stop */
+	volatile int started;                     /* pktgen: the producer is about to write "start" */
 };
+static struct net_sender sender;
 
 static inline unsigned short ip_csum(void *hdr, int len)
 {
@@ -234,33 +152,100 @@ static inline int build_frame(unsigned char *f, int len, const char *src_mac, co
 	return len;
 }
 
-static void *rawsender_thread(void *arg)
+/* Configure pktgen in netns NS to send UDP/IPv4 frames of pkt_size bytes out of DEV, endlessly, from the kernel
+ * thread of the last CPU: the core pins consumers from CPU 0 up, so a receiving consumer does not share its CPU. */
+static inline void sender_pktgen(const char *ns, const char *dev, const char *dst_ip, const char *dst_mac, int pkt_size, int udp_dst)
 {
-	struct rawsender *r = arg;
-	enter_ns(r->ns);
+	char p[256], c[128];
+	memset(&sender, 0, sizeof(sender));
+	snprintf(sender.ns, sizeof(sender.ns), "%s", ns);
+	snprintf(sender.dev, sizeof(sender.dev), "%s", dev);
+	snprintf(sender.pg_thread, sizeof(sender.pg_thread), "/proc/thread-self/net/pktgen/kpktgend_%ld", sysconf(_SC_NPROCESSORS_ONLN) - 1);
+	enter_ns(ns);
+	pg_write_path(sender.pg_thread, "rem_device_all");
+	snprintf(c, sizeof(c), "add_device %s", dev);
+	pg_write_path(sender.pg_thread, c);
+	snprintf(p, sizeof(p), "/proc/thread-self/net/pktgen/%s", dev);
+	const char *cmds[] = { "count 0", "clone_skb 0", "delay 0", "burst 1", NULL };
+	for (int i = 0; cmds[i]; i++) pg_write_path(p, cmds[i]);
+	snprintf(c, sizeof(c), "pkt_size %d", pkt_size); pg_write_path(p, c);
+	snprintf(c, sizeof(c), "dst %s", dst_ip); pg_write_path(p, c);
+	snprintf(c, sizeof(c), "dst_mac %s", dst_mac); pg_write_path(p, c);
+	snprintf(c, sizeof(c), "udp_dst_min %d", udp_dst); pg_write_path(p, c);
+	snprintf(c, sizeof(c), "udp_dst_max %d", udp_dst); pg_write_path(p, c);
+	enter_ns(NULL);
+}
+
+/* An AF_PACKET sender in netns NS on DEV, sending one UDP frame of pkt_size bytes over and over. */
+static inline void sender_raw(const char *ns, const char *dev, int pkt_size, const char *src_mac, const char *dst_mac,
+			      const char *src_ip, const char *dst_ip, int udp_dst)
+{
+	memset(&sender, 0, sizeof(sender));
+	sender.raw = true;
+	snprintf(sender.ns, sizeof(sender.ns), "%s", ns);
+	snprintf(sender.dev, sizeof(sender.dev), "%s", dev);
+	sender.len = build_frame(sender.frame, pkt_size, src_mac, dst_mac, src_ip, dst_ip, udp_dst);
+}
+
+/* bench producer: runs in the sender's netns (pgctrl acts on the writer's netns, not the file's) */
+static void *sender_producer(long idx)
+{
+	enter_ns(sender.ns);
+	if (!sender.raw) {
+		int fd = open("/proc/thread-self/net/pktgen/pgctrl", O_WRONLY | O_CLOEXEC);
+		if (fd < 0) die("open pgctrl", errno);
+		sender.started = 1;
+		if (write(fd, "start\n", 6) < 0 && errno != EINTR) fprintf(stderr, "pktgen start: %s\n", strerror(errno));
+		close(fd);
+		return NULL;
+	}
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (fd < 0) die("socket AF_PACKET", errno);
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_ifindex = if_nametoindex(r->dev), .sll_halen = 6 };
-	memcpy(sll.sll_addr, r->frame, 6);
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_ifindex = if_nametoindex(sender.dev), .sll_halen = 6 };
+	memcpy(sll.sll_addr, sender.frame, 6);
 	if (!sll.sll_ifindex) die("if_nametoindex sender", errno);
-	while (!r->stop) {
-		if (sendto(fd, r->frame, r->len, 0, (struct sockaddr *)&sll, sizeof(sll)) == r->len) r->sent++;
-		else { r->errors++; if (errno == ENOBUFS || errno == EAGAIN) sched_yield(); }
+	while (!bench_producers_stop) {
+		if (sendto(fd, sender.frame, sender.len, 0, (struct sockaddr *)&sll, sizeof(sll)) == sender.len) sender.sent++;
+		else { sender.errors++; if (errno == ENOBUFS || errno == EAGAIN) sched_yield(); }
 	}
 	close(fd);
 	return NULL;
 }
 
-static inline void rawsender_start(struct rawsender *r)
+/* bench stop hook: pktgen's start write returns once "stop" is written */
+static void sender_stop(void)
 {
-	r->stop = 0; r->sent = r->errors = 0;
-	pthread_create(&r->th, NULL, rawsender_thread, r);
+	if (sender.raw) return;
+	while (!sender.started) sleep_ns(1000000); /* a stop before the start would leave the start blocked */
+	sleep_ns(10000000);
+	enter_ns(sender.ns);
+	int fd = open("/proc/thread-self/net/pktgen/pgctrl", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "stop\n", 5) < 0) die("pktgen stop", errno);
+	close(fd);
+	enter_ns(NULL);
 }
 
-static inline void rawsender_stop(struct rawsender *r)
+/* After the phase: pktgen's pkts-sofar and errors into sender.sent / sender.errors, and its device released. */
+static inline void sender_collect(void)
 {
-	r->stop = 1;
-	pthread_join(r->th, NULL);
+	if (sender.raw) return;
+	char p[256], buf[4096] = {0};
+	snprintf(p, sizeof(p), "/proc/thread-self/net/pktgen/%s", sender.dev);
+	enter_ns(sender.ns);
+	FILE *f = fopen(p, "r");
+	enter_ns(NULL);
+	if (!f) die("open pktgen device file", errno);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	unsigned long long sofar = 0, errs = 0;
+	char *s = strstr(buf, "pkts-sofar:");
+	if (!s || sscanf(s, "pkts-sofar: %llu errors: %llu", &sofar, &errs) != 2) emit_warn("pktgen %s: no pkts-sofar/errors in its status", sender.dev);
+	sender.sent = sofar;
+	sender.errors = errs;
+	enter_ns(sender.ns);
+	pg_write_path(sender.pg_thread, "rem_device_all");
+	enter_ns(NULL);
 }
 
 /* Softirq time of all CPUs so far (/proc/stat "cpu" line, 7th field), in ns. Receive processing (veth/virtio NAPI,
@@ -295,31 +280,56 @@ static inline void percpu_zero(int map_fd, int nkeys)
 	free(z);
 }
 
+/* ---- the receive side of a packet phase: what the core samples, and the run's own packet accounting ---- */
+struct net_rx {
+	int cmap;      /* the program's per-CPU counter map, or -1: no program, count the device's rx_packets */
+	__u32 key;
+	const char *ns, *dev;
+};
+static struct net_rx rx_counter;
+
+/* Packets seen at the receiver: the program's per-CPU counter when a program is attached, else the device's rx counter. */
+static unsigned long long net_read_seen(void)
+{
+	return rx_counter.cmap >= 0 ? percpu_sum(rx_counter.cmap, rx_counter.key) : dev_stats_in(rx_counter.ns, rx_counter.dev).rx_pkts;
+}
+
+static unsigned long long net_read_softirq(void) { return softirq_ns(); }
+
+/* The counters of a packet phase: pps of what the receiver counted, and the softirq CPU time of all CPUs (tick
+ * resolution) per counted packet: the receive-side cost including the program. */
+#define NET_PPS_COUNTERS { "pps", "packets/s", 0, net_read_seen }, { "softirq_ns_per_packet", "ns", 0, net_read_softirq, net_read_seen }
+
+/* drain hook: let frames already queued on the way reach the receiver before it is read for the totals */
+static void net_settle(void) { sleep_ns(300000000ULL); }
+
+/* Device and receiver counters at the start of a phase, for its totals. */
+struct net_mark { struct dev_stats tx, rx; unsigned long long seen; };
+
+static inline struct net_mark net_mark(const char *tx_ns, const char *tx_dev)
+{
+	return (struct net_mark){ dev_stats_in(tx_ns, tx_dev), dev_stats_in(rx_counter.ns, rx_counter.dev), net_read_seen() };
+}
+
+/* The phase's accounting: packets_sent / send_errors (the generator), packets_seen (receiver), packets_lost = frames
+ * offered to the sending device that the receiver never counted (sent + send_errors − seen, after a drain), and the
+ * devices' own counters. On veth a lost frame is one the sender's device dropped (peer ring or backlog full), so
+ * packets_lost there must equal sender_tx_dropped: two independent counts of the same loss. Returns packets_seen. */
+static inline unsigned long long net_totals(const char *variant, const struct net_mark *m0, const char *tx_ns, const char *tx_dev)
+{
+	sender_collect();
+	unsigned long long seen = net_read_seen() - m0->seen;
+	struct dev_stats tx1 = dev_stats_in(tx_ns, tx_dev), rx1 = dev_stats_in(rx_counter.ns, rx_counter.dev);
+	long long lost = (long long)(sender.sent + sender.errors) - (long long)seen;
+	emit_sample(variant, "packets_sent", "packets", sender.sent, 0);
+	emit_sample(variant, "send_errors", "packets", sender.errors, 0);
+	emit_sample(variant, "packets_seen", "packets", seen, 0);
+	emit_sample(variant, "packets_lost", "packets", lost, 0);
+	emit_sample(variant, "sender_tx_packets", "packets", tx1.tx_pkts - m0->tx.tx_pkts, 0);
+	emit_sample(variant, "sender_tx_dropped", "packets", tx1.tx_drop - m0->tx.tx_drop, 0);
+	emit_sample(variant, "receiver_rx_packets", "packets", rx1.rx_pkts - m0->rx.rx_pkts, 0);
+	emit_sample(variant, "receiver_rx_dropped", "packets", rx1.rx_drop - m0->rx.rx_drop, 0);
+	emit_log("%s: sent %llu send errors %llu seen %llu lost %lld", variant, sender.sent, sender.errors, seen, lost);
+	return seen;
+}
 #endif
-
-/* Packets seen at the receiver: the program's per-CPU counter `key` when a program is attached (cmap >= 0),
- * else the device's rx counter. */
-static inline unsigned long long rx_seen(int cmap, __u32 key, const char *ns, const char *dev)
-{
-	return cmap >= 0 ? percpu_sum(cmap, key) : dev_stats_in(ns, dev).rx_pkts;
-}
-
-/* Warm up, then one sample per interval: pps, ns per packet (1e9/pps) and receive-side softirq time per counted
- * packet. Shared by the packet drivers (xdp, tc). */
-static inline void measure_pps(const char *variant, int cmap, __u32 key, const char *ns, const char *dev,
-			       double warmup, double duration, long interval_ms)
-{
-	sleep_ns((unsigned long long)(warmup * 1e9));
-	int samples = (int)(duration * 1000 / interval_ms);
-	if (samples < 1) samples = 1;
-	unsigned long long t0 = now_ns(), c0 = rx_seen(cmap, key, ns, dev), s0 = softirq_ns();
-	for (int rep = 0; rep < samples; rep++) {
-		sleep_ns(interval_ms * 1000000ULL);
-		unsigned long long t1 = now_ns(), c1 = rx_seen(cmap, key, ns, dev), s1 = softirq_ns();
-		double pps = (c1 - c0) / ((t1 - t0) / 1e9);
-		emit_sample(variant, "pps", "packets/s", pps, rep);
-		if (pps > 0) emit_sample(variant, "ns_per_packet", "ns", 1e9 / pps, rep);
-		if (c1 > c0) emit_sample(variant, "softirq_ns_per_packet", "ns", (double)(s1 - s0) / (c1 - c0), rep);
-		t0 = t1; c0 = c1; s0 = s1;
-	}
-}

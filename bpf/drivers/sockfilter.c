@@ -1,9 +1,10 @@
-/* socket-filter driver: pktgen (sender netns) sends 60-byte UDP frames to port 9 of the receiver; a UDP socket
- * bound there in the receiver's netns reads them with recvmmsg, with a BPF_PROG_TYPE_SOCKET_FILTER attached
- * (SO_ATTACH_BPF) or not. Variants: sf_baseline (no filter), sf_accept_all, sf_drop_half (every second packet),
- * sf_drop_all. Per interval: pps_received (socket), pps_accepted / pps_dropped (filter verdicts).
- * Totals: packets_sent (pktgen), packets_seen (filter runs), packets_accepted, packets_filtered, packets_received,
- * socket_drops (Udp RcvbufErrors of the receiver netns: accepted but the socket buffer was full), packets_dropped (lost_in_transit: sent by va, never received by vb). */
+/* socket-filter driver, on the sampling core: pktgen (sender netns, the phase's producer) sends 60-byte UDP frames
+ * to port 9 of the receiver; a UDP socket bound there in the receiver's netns is read with recvmmsg by the phase's
+ * consumer, with a BPF_PROG_TYPE_SOCKET_FILTER attached (SO_ATTACH_BPF) or not. Variants: baseline (no filter),
+ * sf_accept_all, sf_drop_half (every second packet), sf_drop_all. Per interval: pps_received (socket),
+ * pps_accepted / pps_dropped (filter verdicts). Totals: the phase's accounting (net_totals in net.h; packets_seen =
+ * filter runs, or the receiving device's rx_packets without a filter), packets_accepted, packets_filtered,
+ * packets_received, socket_drops (Udp RcvbufErrors of the receiver netns: accepted but the socket buffer was full). */
 #include "net.h"
 #include <sys/uio.h>
 #include "sockfilter.skel.h"
@@ -12,9 +13,8 @@ enum { C_SEEN, C_ACCEPTED, C_DROPPED };
 
 static const char *tx_ns, *tx_dev, *rx_ns, *rx_dev, *rx_mac, *rx_ip;
 static int pkt_size;
-static double warmup, duration;
-static long interval_ms;
-static volatile int stop_rx;
+static struct bench_env env;
+static int sock_fd;
 static volatile unsigned long long received;
 
 static unsigned long long udp_errors(void)
@@ -37,9 +37,10 @@ static unsigned long long udp_errors(void)
 	return total;
 }
 
-static void *receiver(void *arg)
+/* bench consumer: drains the socket (SO_RCVTIMEO wakes it up to see the stop) */
+static void *receiver(long idx)
 {
-	int fd = *(int *)arg;
+	int fd = sock_fd;
 	enum { B = 64 };
 	static char bufs[B][256];
 	struct mmsghdr msgs[B];
@@ -48,12 +49,17 @@ static void *receiver(void *arg)
 		iov[i] = (struct iovec){ bufs[i], sizeof(bufs[i]) };
 		msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
 	}
-	while (!stop_rx) {
+	while (!bench_consumers_stop) {
 		int n = recvmmsg(fd, msgs, B, 0, NULL);
 		if (n > 0) received += n;
 	}
 	return NULL;
 }
+
+static unsigned long long read_received(void) { return received; }
+static unsigned long long read_accepted(void) { return percpu_sum(rx_counter.cmap, C_ACCEPTED); }
+static unsigned long long read_dropped(void) { return percpu_sum(rx_counter.cmap, C_DROPPED); }
+static void let_socket_drain(void) { sleep_ns(500000000ULL); }
 
 static void run(const char *variant, int policy)
 {
@@ -77,56 +83,36 @@ static void run(const char *variant, int policy)
 		if (err) die("load sockfilter.bpf.o", err);
 		int pfd = bpf_program__fd(skel->progs.filter);
 		if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &pfd, sizeof(pfd))) {
-			char why[256];
-			snprintf(why, sizeof(why), "SO_ATTACH_BPF failed: %s", strerror(errno));
-			emit_skip_variant(variant, "%s", why);
+			emit_skip_variant(variant, "SO_ATTACH_BPF failed: %s", strerror(errno));
 			close(fd);
 			sockfilter_bpf__destroy(skel);
 			return;
 		}
 	}
 	int cmap = skel ? bpf_map__fd(skel->maps.counters) : -1;
-	received = 0; stop_rx = 0;
-	pthread_t rth;
-	pthread_create(&rth, NULL, receiver, &fd);
-	struct dev_stats tx0 = dev_stats_in(tx_ns, tx_dev), rx0 = dev_stats_in(rx_ns, rx_dev);
+	rx_counter = (struct net_rx){ cmap, C_SEEN, rx_ns, rx_dev };
+	received = 0;
+	sock_fd = fd;
 	unsigned long long ue0 = udp_errors();
-	struct pktgen pg = {0};
-	pktgen_setup(&pg, tx_ns, tx_dev, rx_ip, rx_mac, pkt_size, 9);
-	pktgen_start(&pg);
-	sleep_ns((unsigned long long)(warmup * 1e9));
-	int samples = (int)(duration * 1000 / interval_ms);
-	if (samples < 1) samples = 1;
-	unsigned long long t0 = now_ns(), r0 = received, a0 = skel ? percpu_sum(cmap, C_ACCEPTED) : 0, d0 = skel ? percpu_sum(cmap, C_DROPPED) : 0;
-	for (int rep = 0; rep < samples; rep++) {
-		sleep_ns(interval_ms * 1000000ULL);
-		unsigned long long t1 = now_ns(), r1 = received;
-		double dt = (t1 - t0) / 1e9;
-		emit_sample(variant, "pps_received", "packets/s", (r1 - r0) / dt, rep);
-		if (skel) {
-			unsigned long long a1 = percpu_sum(cmap, C_ACCEPTED), d1 = percpu_sum(cmap, C_DROPPED);
-			emit_sample(variant, "pps_accepted", "packets/s", (a1 - a0) / dt, rep);
-			emit_sample(variant, "pps_dropped", "packets/s", (d1 - d0) / dt, rep);
-			a0 = a1; d0 = d1;
-		}
-		t0 = t1; r0 = r1;
-	}
-	unsigned long long errors = 0, sent = pktgen_stop(&pg, &errors);
-	sleep_ns(500000000ULL); /* let the receiver drain its queue */
-	stop_rx = 1;
-	pthread_join(rth, NULL);
-	struct dev_stats tx1 = dev_stats_in(tx_ns, tx_dev), rx1 = dev_stats_in(rx_ns, rx_dev);
-	unsigned long long dropped = lost_in_transit(&tx0, &tx1, &rx0, &rx1);
-	emit_sample(variant, "packets_sent", "packets", sent, 0);
+	sender_pktgen(tx_ns, tx_dev, rx_ip, rx_mac, pkt_size, 9);
+	struct net_mark m0 = net_mark(tx_ns, tx_dev);
+	struct bench_phase ph = {
+		.variant = variant, .producers = 1, .producer = sender_producer, .stop = sender_stop, .drain = let_socket_drain,
+		.consumers = 1, .consumer = receiver, .ncounters = skel ? 3 : 1,
+		.counters = {
+			{ "pps_received", "packets/s", 0, read_received },
+			{ "pps_accepted", "packets/s", 0, read_accepted },
+			{ "pps_dropped", "packets/s", 0, read_dropped },
+		},
+	};
+	bench_run(&env, &ph);
+	net_totals(variant, &m0, tx_ns, tx_dev);
 	emit_sample(variant, "packets_received", "packets", received, 0);
 	emit_sample(variant, "socket_drops", "packets", udp_errors() - ue0, 0);
-	emit_sample(variant, "packets_dropped", "packets", dropped, 0);
 	if (skel) {
-		emit_sample(variant, "packets_seen", "packets", percpu_sum(cmap, C_SEEN), 0);
 		emit_sample(variant, "packets_accepted", "packets", percpu_sum(cmap, C_ACCEPTED), 0);
 		emit_sample(variant, "packets_filtered", "packets", percpu_sum(cmap, C_DROPPED), 0);
 	}
-	emit_log("%s: sent %llu received %llu seen %llu veth-dropped %llu", variant, sent, received, skel ? percpu_sum(cmap, C_SEEN) : 0, dropped);
 	close(fd);
 	if (skel) sockfilter_bpf__destroy(skel);
 }
@@ -139,8 +125,8 @@ int main(int argc, char **argv)
 	rx_ns = opt_str("rx-ns", "labb"); rx_dev = opt_str("rx-dev", "vb"); rx_mac = opt_str("rx-mac", "02:00:00:00:00:02");
 	rx_ip = opt_str("rx-ip", "10.201.0.2");
 	pkt_size = opt_long("pkt-size", 60);
-	warmup = opt_double("warmup", 1); duration = opt_double("duration", 5); interval_ms = opt_long("interval-ms", 1000);
-	run("sf_baseline", -1);
+	bench_env_from_opts(&env);
+	run("baseline", -1);
 	run("sf_accept_all", 0);
 	run("sf_drop_half", 2);
 	run("sf_drop_all", 1);

@@ -1,7 +1,8 @@
-/* sock-ops driver: TCP over veth between two netns (client in the sender's, server in the receiver's), the whole
- * process in a cgroup (--cgroup, cgroup2). Variants: sockops_baseline (nothing attached) and sockops (a
+/* sock-ops driver, on the sampling core: TCP over veth between two netns (client in the sender's, server in the
+ * receiver's), the whole process in a cgroup (--cgroup, cgroup2). Variants: baseline (nothing attached) and sockops (a
  * BPF_PROG_TYPE_SOCK_OPS program attached to the cgroup with BPF_CGROUP_SOCK_OPS, counting callbacks and enabling
- * state callbacks on established connections). Two phases per variant:
+ * state callbacks on established connections). Two bench phases per variant, the client as producer and the server
+ * as consumer:
  *   connections: the client connects, the server accepts and closes, the client closes with an RST (SO_LINGER 0, so
  *                no TIME_WAIT build-up): connections_per_s;
  *   stream:      one connection, the client writes 64 KiB buffers, the server reads: bytes_per_s (MB/s).
@@ -10,14 +11,13 @@
 #include "net.h"
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <linux/bpf.h>
 #include "sockops.skel.h"
 
 static const char *tx_ns, *rx_ns, *rx_ip, *cg_path;
-static double warmup, duration;
-static long interval_ms;
-static volatile int stop;
+static struct bench_env env;
 static volatile unsigned long long conns, accepted, bytes;
 static int port = 5001;
 
@@ -29,9 +29,9 @@ static void write_file(const char *path, const char *s)
 }
 
 static int listen_fd;
-static void *server_conns(void *arg)
+static void *server_conns(long idx)
 {
-	while (!stop) {
+	while (!bench_consumers_stop) {
 		int c = accept(listen_fd, NULL, NULL);
 		if (c < 0) continue;
 		accepted++;
@@ -40,17 +40,19 @@ static void *server_conns(void *arg)
 	return NULL;
 }
 
-static void *server_stream(void *arg)
+/* reads until the client closes after its stop */
+static void *server_stream(long idx)
 {
 	static char buf[1 << 16];
 	int c = -1;
-	while (c < 0 && !stop) c = accept(listen_fd, NULL, NULL);
+	while (c < 0 && !bench_consumers_stop) c = accept(listen_fd, NULL, NULL);
 	if (c < 0) return NULL;
 	accepted++;
 	for (;;) {
 		ssize_t n = read(c, buf, sizeof(buf));
-		if (n <= 0) break;
-		bytes += n;
+		if (n > 0) bytes += n;
+		else if (n < 0 && (errno == EAGAIN || errno == EINTR) && !bench_consumers_stop) continue; /* SO_RCVTIMEO, inherited from the listener */
+		else break;
 	}
 	close(c);
 	return NULL;
@@ -80,12 +82,12 @@ static int client_socket(void)
 	return fd;
 }
 
-static void *client_conns(void *arg)
+static void *client_conns(long idx)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	inet_pton(AF_INET, rx_ip, &sa.sin_addr);
 	struct linger lg = { 1, 0 };
-	while (!stop) {
+	while (!bench_producers_stop) {
 		int fd = client_socket();
 		if (fd < 0) die("socket", errno);
 		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
@@ -97,7 +99,7 @@ static void *client_conns(void *arg)
 	return NULL;
 }
 
-static void *client_stream(void *arg)
+static void *client_stream(long idx)
 {
 	static char buf[1 << 16];
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
@@ -105,34 +107,30 @@ static void *client_stream(void *arg)
 	int fd = client_socket();
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) die("connect (stream)", errno);
 	conns++;
-	while (!stop)
-		if (write(fd, buf, sizeof(buf)) < 0) break;
+	while (!bench_producers_stop)
+		if (write(fd, buf, sizeof(buf)) < 0) {
+			emit_warn("stream: the client's write failed before the end of the phase: %s", strerror(errno));
+			break;
+		}
 	close(fd);
 	return NULL;
 }
 
+static unsigned long long read_conns(void) { return conns; }
+static unsigned long long read_bytes(void) { return bytes; }
+
 static void phase(const char *variant, bool stream)
 {
-	stop = 0; conns = accepted = bytes = 0;
+	conns = accepted = bytes = 0;
 	listen_fd = mk_listener();
-	pthread_t s, c;
-	pthread_create(&s, NULL, stream ? server_stream : server_conns, NULL);
-	pthread_create(&c, NULL, stream ? client_stream : client_conns, NULL);
-	sleep_ns((unsigned long long)(warmup * 1e9));
-	int samples = (int)(duration * 1000 / interval_ms);
-	if (samples < 1) samples = 1;
-	unsigned long long t0 = now_ns(), v0 = stream ? bytes : conns;
-	for (int rep = 0; rep < samples; rep++) {
-		sleep_ns(interval_ms * 1000000ULL);
-		unsigned long long t1 = now_ns(), v1 = stream ? bytes : conns;
-		double dt = (t1 - t0) / 1e9;
-		if (stream) emit_sample(variant, "mb_per_s", "MB/s", (v1 - v0) / dt / 1e6, rep);
-		else emit_sample(variant, "connections_per_s", "conn/s", (v1 - v0) / dt, rep);
-		t0 = t1; v0 = v1;
-	}
-	stop = 1;
-	pthread_join(c, NULL);
-	pthread_join(s, NULL);
+	struct bench_phase ph = {
+		.variant = variant, .producers = 1, .consumers = 1,
+		.producer = stream ? client_stream : client_conns, .consumer = stream ? server_stream : server_conns,
+		.ncounters = 1,
+		.counters = { stream ? (struct bench_counter){ "mb_per_s", "MB/s", 1e-6, read_bytes }
+				     : (struct bench_counter){ "connections_per_s", "conn/s", 0, read_conns } },
+	};
+	bench_run(&env, &ph);
 	close(listen_fd);
 	if (stream) emit_sample(variant, "bytes_streamed", "bytes", bytes, 0);
 	else {
@@ -148,7 +146,8 @@ int main(int argc, char **argv)
 	net_init();
 	tx_ns = opt_str("tx-ns", "laba"); rx_ns = opt_str("rx-ns", "labb"); rx_ip = opt_str("rx-ip", "10.201.0.2");
 	cg_path = opt_str("cgroup", "/sys/fs/cgroup/labsockops");
-	warmup = opt_double("warmup", 1); duration = opt_double("duration", 5); interval_ms = opt_long("interval-ms", 1000);
+	bench_env_from_opts(&env);
+	signal(SIGPIPE, SIG_IGN); /* a peer that went away is a failed write (warned), not a killed driver */
 
 	if (mkdir(cg_path, 0755) && errno != EEXIST) {
 		char why[256];
@@ -163,16 +162,14 @@ int main(int argc, char **argv)
 	int cg_fd = open(cg_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg_fd < 0) die("open cgroup", errno);
 
-	phase("sockops_baseline", false);
-	phase("sockops_baseline", true);
+	phase("baseline", false);
+	phase("baseline", true);
 
 	struct sockops_bpf *skel = sockops_bpf__open_and_load();
 	if (!skel) die("load sockops.bpf.o", errno);
 	int err = bpf_prog_attach(bpf_program__fd(skel->progs.count_ops), cg_fd, BPF_CGROUP_SOCK_OPS, 0);
 	if (err) {
-		char why[256];
-		snprintf(why, sizeof(why), "attach sock_ops to cgroup failed: %s", strerror(errno));
-		emit_skip_variant("sockops", "%s", why);
+		emit_skip_variant("sockops", "attach sock_ops to cgroup failed: %s", strerror(errno));
 	} else {
 		phase("sockops", false);
 		unsigned long long conns_phase = conns, acc_phase = accepted;
@@ -191,6 +188,6 @@ int main(int argc, char **argv)
 	close(cg_fd);
 	/* leave the cgroup so it can be removed */
 	write_file("/sys/fs/cgroup/cgroup.procs", pid);
-	if (rmdir(cg_path)) emit_warn("rmdir %s: %s", cg_path, strerror(errno));
+	if (rmdir(cg_path)) emit_warn("could not remove the cgroup %s: %s", cg_path, strerror(errno));
 	return 0;
 }

@@ -1,8 +1,8 @@
-/* cls_bpf driver for the tc-classification scenario: pktgen (sender netns) → receiver with a direct-action cls_bpf
- * program on clsact ingress that looks the UDP destination port up in an array map of class ids.
- * Variants: tc_baseline (no program: receiver rx_packets), tc_classify (verdict TC_ACT_OK: classified frames go on
- * to the stack), tc_classify_drop (TC_ACT_SHOT after classifying). Per variant: pps / ns_per_packet per interval,
- * then packets_sent (pktgen), packets_seen (BPF counter), packets_classified (map hits), packets_dropped. */
+/* cls_bpf driver for the tc-classification scenario, on the sampling core: pktgen (sender netns) → receiver with a
+ * direct-action cls_bpf program on clsact ingress that looks the UDP destination port up in an array map of class ids.
+ * Variants: baseline (no program: receiver rx_packets), tc_classify (verdict TC_ACT_OK: classified frames go on
+ * to the stack), tc_classify_drop (TC_ACT_SHOT after classifying). Per variant: pps and softirq_ns_per_packet per
+ * interval, then the phase's accounting (net_totals in net.h) and packets_classified (map hits). */
 #include "net.h"
 #include "tc_classify.skel.h"
 
@@ -10,8 +10,7 @@ enum { C_PKTS, C_MATCHED, C_BYTES };
 
 static const char *tx_ns, *tx_dev, *rx_ns, *rx_dev, *rx_mac, *rx_ip;
 static int pkt_size;
-static double warmup, duration;
-static long interval_ms;
+static struct bench_env env;
 
 static void run(const char *variant, int verdict)
 {
@@ -37,32 +36,25 @@ static void run(const char *variant, int verdict)
 		err = bpf_tc_attach(&hook, &topts);
 		enter_ns(NULL);
 		if (err) {
-			char why[1024];
-			snprintf(why, sizeof(why), "cls_bpf attach on %s ingress failed: %s %s", rx_dev, strerror(-err), lab_kernel_msg);
-			emit_skip_variant(variant, "%s", why);
+			emit_skip_variant(variant, "cls_bpf attach on %s ingress failed: %s %s", rx_dev, strerror(-err), lab_kernel_msg);
+			enter_ns(rx_ns);
+			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+			bpf_tc_hook_destroy(&hook);
+			enter_ns(NULL);
 			tc_classify_bpf__destroy(skel);
 			return;
 		}
 	}
-	int cmap = skel ? bpf_map__fd(skel->maps.counters) : -1;
-#define SEEN() rx_seen(skel ? cmap : -1, C_PKTS, rx_ns, rx_dev)
-	struct dev_stats tx0 = dev_stats_in(tx_ns, tx_dev), rx0 = dev_stats_in(rx_ns, rx_dev);
-	unsigned long long seen0 = SEEN();
-	struct pktgen pg = {0};
-	pktgen_setup(&pg, tx_ns, tx_dev, rx_ip, rx_mac, pkt_size, 9);
-	pktgen_start(&pg);
-	measure_pps(variant, skel ? cmap : -1, C_PKTS, rx_ns, rx_dev, warmup, duration, interval_ms);
-	unsigned long long errors = 0, sent = pktgen_stop(&pg, &errors);
-	sleep_ns(300000000ULL);
-	unsigned long long seen = SEEN() - seen0;
-	struct dev_stats tx1 = dev_stats_in(tx_ns, tx_dev), rx1 = dev_stats_in(rx_ns, rx_dev);
-	unsigned long long dropped = lost_in_transit(&tx0, &tx1, &rx0, &rx1);
-	emit_sample(variant, "packets_sent", "packets", sent, 0);
-	emit_sample(variant, "packets_seen", "packets", seen, 0);
-	emit_sample(variant, "packets_dropped", "packets", dropped, 0);
-	emit_sample(variant, "send_errors", "packets", errors, 0);
-	if (skel) emit_sample(variant, "packets_classified", "packets", percpu_sum(cmap, C_MATCHED), 0);
-	emit_log("%s: sent %llu seen %llu dropped %llu errors %llu", variant, sent, seen, dropped, errors);
+	rx_counter = (struct net_rx){ skel ? bpf_map__fd(skel->maps.counters) : -1, C_PKTS, rx_ns, rx_dev };
+	sender_pktgen(tx_ns, tx_dev, rx_ip, rx_mac, pkt_size, 9);
+	struct net_mark m0 = net_mark(tx_ns, tx_dev);
+	struct bench_phase ph = {
+		.variant = variant, .producers = 1, .producer = sender_producer, .stop = sender_stop, .drain = net_settle,
+		.ncounters = 2, .counters = { NET_PPS_COUNTERS },
+	};
+	bench_run(&env, &ph);
+	net_totals(variant, &m0, tx_ns, tx_dev);
+	if (skel) emit_sample(variant, "packets_classified", "packets", percpu_sum(rx_counter.cmap, C_MATCHED), 0);
 	if (skel) {
 		enter_ns(rx_ns);
 		topts.prog_fd = topts.prog_id = 0; topts.flags = 0;
@@ -82,8 +74,8 @@ int main(int argc, char **argv)
 	rx_ns = opt_str("rx-ns", "labb"); rx_dev = opt_str("rx-dev", "vb"); rx_mac = opt_str("rx-mac", "02:00:00:00:00:02");
 	rx_ip = opt_str("rx-ip", "10.201.0.2");
 	pkt_size = opt_long("pkt-size", 60);
-	warmup = opt_double("warmup", 1); duration = opt_double("duration", 5); interval_ms = opt_long("interval-ms", 1000);
-	run("tc_baseline", -1);
+	bench_env_from_opts(&env);
+	run("baseline", -1);
 	run("tc_classify", 0 /* TC_ACT_OK */);
 	run("tc_classify_drop", 2 /* TC_ACT_SHOT */);
 	return 0;

@@ -69,7 +69,7 @@ export function summarizeRows(rows: ResultRow[], outcomes: RunOutcome[], lookup:
       kernel: f.kernel, kernel_release: f.kernel_release, accel: f.accel, scenario: f.scenario, variant: f.variant, params: f.params,
       metric: f.metric, unit: f.unit, better: def?.metrics[f.metric]?.better ?? '', n: s.n, median: s.median, mean: s.mean, stddev: s.stddev, cv: s.cv,
       p50: s.p50, p95: s.p95, p99: s.p99, p999: s.p999, ci95_low: s.ci95Low, ci95_high: s.ci95High, noisy: isNoisy(s),
-      reference: ref ? ref.value : '', reference_source: ref ? ref.source : '', ratio_to_reference: ref ? s.mean / ref.value : '',
+      reference: ref ? ref.value : '', reference_source: ref ? ref.source : '', ratio_to_reference: ref && !ref.notComparable ? s.mean / ref.value : '',
       status: outcome?.status ?? 'ok', note: outcome?.note ?? '',
     });
   }

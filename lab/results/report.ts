@@ -1,5 +1,5 @@
 import MarkdownIt from 'markdown-it';
-import type { SummaryRow, RunOutcome } from './csv.js';
+import { matchReference, type SummaryRow, type RunOutcome } from './csv.js';
 import type { Manifest } from './manifest.js';
 import { BETTER_MARK, type ScenarioDefinition } from '../../scenarios/define.js';
 import { crossRatios } from './ratios.js';
@@ -104,8 +104,12 @@ export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: Run
     const withRef = measured.filter((r) => r.reference !== '' && r.status === 'ok');
     if (withRef.length) {
       out.push('### Published vs measured', '');
+      const ratioOrWhy = (r: SummaryRow) => {
+        const why = matchReference(s.references, r.variant, r.metric, r.params)?.notComparable;
+        return why ? `not comparable: ${why}` : (r.ratio_to_reference as number).toFixed(3);
+      };
       out.push(table(['kernel', 'variant', 'params', 'metric', 'published', 'measured', 'ratio', 'source'], withRef.map((r) => [
-        r.kernel, r.variant, r.params, r.metric, fmt(r.reference as number), fmt(r.mean), (r.ratio_to_reference as number).toFixed(3), r.reference_source,
+        r.kernel, r.variant, r.params, r.metric, fmt(r.reference as number), fmt(r.mean), ratioOrWhy(r), r.reference_source,
       ])), '');
     }
   }

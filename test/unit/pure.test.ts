@@ -76,6 +76,9 @@ test('results: params round-trip, references match on params, CSV round-trip, sk
   t.is(summary[0].ratio_to_reference, 0.6);
   t.is(summary[0].better, 'higher');
   t.like(summary[1], { kernel: '5.10', status: 'skipped', note: 'needs kernel 5.8+' });
+  // a reference whose method differs is listed without a ratio
+  const apart = summarizeRows(rows, [], () => ({ references: [{ ...refs[0], notComparable: 'bare metal vs TCG' }], metrics: {} }));
+  t.like(apart[0], { reference: 10, ratio_to_reference: '' });
 });
 
 test('apt: mirrors come from the system sources in both formats', (t) => {

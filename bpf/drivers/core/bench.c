@@ -92,6 +92,7 @@ void bench_run(const struct bench_env *env, const struct bench_phase *ph)
 	}
 
 	bench_producers_stop = 1;
+	if (ph->stop) ph->stop();
 	for (int i = 0; i < ph->producers; i++) pthread_join(prod[i], NULL);
 	if (ph->drain) ph->drain();
 	bench_consumers_stop = 1;

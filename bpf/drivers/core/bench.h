@@ -36,6 +36,9 @@ struct bench_phase {
 	void *(*producer)(long idx); /* loops while !bench_producers_stop; may return early (back-to-back seeding) */
 	void *(*consumer)(long idx); /* loops while !bench_consumers_stop */
 	void (*drain)(void);         /* after producers stopped, before consumers stop (detach, let them catch up) */
+	/* optional: called once bench_producers_stop is set, before the producers are joined, to wake a producer that
+	 * blocks outside a loop (a pktgen start write returns only when "stop" is written) */
+	void (*stop)(void);
 	int ncounters;
 	struct bench_counter counters[BENCH_MAX_COUNTERS];
 	/* called after each interval's counters, for metrics that are not rates (latency percentiles) */
