@@ -63,6 +63,10 @@ test('kernel-bench build: trigger benches open the skeleton and load only the at
   t.regex(r.text, /struct bpf_link \*link;\n\n\tlab_load_only\(prog\);\n/);
   t.regex(r.text, /lab_load_only\(ctx\.skel->progs\.bench_trigger_uprobe\);\n\tlink = bpf_program__attach_uprobe/);
   t.regex(r.text, /bpf_program__set_autoload\(p, p == keep\)/);
+  // 5.10: no uprobe benches
+  const noUprobe = loadOnlyProgramUnderTest(TRIGGER_SHAPE.slice(0, TRIGGER_SHAPE.indexOf('static void usetup')));
+  t.true(noUprobe.changed);
+  t.false(noUprobe.text.includes('trigger_bench__open_and_load'));
   // a 6.10+ tree already loads per bench: untouched
   const newer = 'ctx.skel = trigger_bench__open();\nbpf_program__set_autoload(ctx.skel->progs.trigger_driver, true);\n';
   t.deepEqual(loadOnlyProgramUnderTest(newer), { text: newer, changed: false });
