@@ -115,10 +115,10 @@ export function benchSamples(iterations: BenchIteration[], warmup: number, varia
   for (const it of iterations.filter((x) => x.iter >= warmup)) {
     const repetition = it.iter - warmup;
     if (family === 'rb') {
-      out.push({ variant, metric: 'events_per_s', unit: 'events/s', value: it.hitsMps * 1e6, repetition });
-      if (it.dropsMps !== undefined) out.push({ variant, metric: 'drops_per_s', unit: 'events/s', value: it.dropsMps * 1e6, repetition });
+      out.push({ variant, metric: 'events_per_s', unit: 'events/s', value: Math.round(it.hitsMps * 1e6), repetition });
+      if (it.dropsMps !== undefined) out.push({ variant, metric: 'drops_per_s', unit: 'events/s', value: Math.round(it.dropsMps * 1e6), repetition });
     } else {
-      out.push({ variant, metric: 'calls_per_s', unit: 'calls/s', value: it.hitsMps * 1e6, repetition });
+      out.push({ variant, metric: 'calls_per_s', unit: 'calls/s', value: Math.round(it.hitsMps * 1e6), repetition });
     }
   }
   return out;
@@ -163,7 +163,8 @@ export default defineScenario({
       runs.push({ variant, argv: [...common, name], family: 'trig' });
     } else {
       for (const m of RB_MODES) {
-        runs.push({ variant: benchVariant(bench, m.mode), argv: [...common, '-p1', '--rb-batch-cnt', '500', ...m.flags, bench], family: 'rb' });
+        // -c1: since 6.x bench's default consumer count is 0, which its ring buffer benches refuse
+        runs.push({ variant: benchVariant(bench, m.mode), argv: [...common, '-p1', '-c1', '--rb-batch-cnt', '500', ...m.flags, bench], family: 'rb' });
       }
     }
     for (const [i, r] of runs.entries()) {
@@ -177,7 +178,8 @@ export default defineScenario({
       const samples = benchSamples(parsed.iterations, d.warmup, r.variant, r.family);
       if (!samples.length) throw new Error(`bench ${r.argv.join(' ')} printed no iterations after warm-up`);
       for (const s of samples) ctx.sample(s);
-      if (parsed.summary) ctx.log(`${r.variant}: ${parsed.summary}`);
+      // bench's own lines, for --verbose and the log: what the samples were parsed from
+      for (const line of out.stdout.split('\n').filter((l) => /^(Iter|Summary)/.test(l))) ctx.log(`${r.variant}: ${line.trim()}`);
     }
   },
   references,
