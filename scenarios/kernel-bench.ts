@@ -124,6 +124,9 @@ export function benchSamples(iterations: BenchIteration[], warmup: number, varia
   return out;
 }
 
+const AFFINITY_RACE = /setting affinity to CPU #\d+ failed/;
+const AFFINITY_RETRIES = 3;
+
 const benchDurations = (quick: boolean) => (quick ? { warmup: 1, duration: 2 } : { warmup: 2, duration: 5 });
 
 export default defineScenario({
@@ -169,7 +172,13 @@ export default defineScenario({
     }
     for (const [i, r] of runs.entries()) {
       ctx.progress(bench, i, runs.length);
-      const out = await ctx.exec([ctx.tool('kernel-bench'), ...r.argv], { allowFail: true });
+      let out = await ctx.exec([ctx.tool('kernel-bench'), ...r.argv], { allowFail: true });
+      // Before 6.10 the trigger benches' consumer thread returns at once, and with -a bench pins it after creating
+      // it: when it has already exited, pinning fails and bench exits before measuring. A start-up race: run again.
+      for (let retry = 1; retry <= AFFINITY_RETRIES && out.code !== 0 && AFFINITY_RACE.test(out.stderr); retry++) {
+        ctx.log(`${r.variant}: bench lost its start-up race pinning an exited consumer thread; running it again (${retry}/${AFFINITY_RETRIES})`);
+        out = await ctx.exec([ctx.tool('kernel-bench'), ...r.argv], { allowFail: true });
+      }
       const parsed = parseBenchOutput(out.stdout);
       if (out.code !== 0) {
         const why = (out.stderr.trim() || out.stdout.trim()).split('\n').slice(-2).join(' | ');
