@@ -3,6 +3,8 @@ import { loadCatalog } from '../../lab/kernels/catalog.js';
 import { loadOnlyProgramUnderTest } from '../../lab/host/kernel-bench.js';
 import { fidelityRows } from '../../lab/results/fidelity.js';
 import type { SummaryRow } from '../../lab/results/csv.js';
+import type { Sample } from '../../lab/agent/protocol.js';
+import type { ScenarioContext } from '../../scenarios/define.js';
 import kernelBench, { parseBenchOutput, benchSamples, fidelityMatches, benchVariant } from '../../scenarios/kernel-bench.js';
 
 // bench's output as printed by a 6.1 guest (`bench -w1 -d2 -a trig-tp`), the negative deltas included
@@ -126,4 +128,27 @@ test('fidelity: rows pair bench and lab by declared params; verdicts within ±10
   t.is(batched.published, undefined);
   t.regex(batched.verdict, /^not comparable: since 6\.10 bench drives the hook from an in-kernel loop/);
   t.deepEqual(fidelityRows(summary.filter((r) => r.scenario !== 'kernel-bench'), fidelityMatches, kernelBench.references), []);
+});
+
+test('kernel-bench run: a trigger bench that lost the consumer-pinning race runs again; other failures do not', async (t) => {
+  const samples: Sample[] = [];
+  const logs: string[] = [];
+  const calls: string[][] = [];
+  let failures = 2;
+  const ctx = {
+    quick: true, release: '6.1.0-56-cloud-amd64', tool: () => '/cache/bench', progress: () => {}, log: (m: string) => logs.push(m),
+    sample: (s: Sample) => samples.push(s),
+    exec: async (argv: string[]) => {
+      calls.push(argv);
+      return failures-- > 0 ? { code: 1, stdout: '', stderr: 'setting affinity to CPU #0 failed: 9\n' } : { code: 0, stdout: TRIG_OUTPUT, stderr: '' };
+    },
+  } as unknown as ScenarioContext;
+  await kernelBench.run(ctx, { bench: 'trig-tp' });
+  t.is(calls.length, 3);
+  t.deepEqual(calls[0], ['/cache/bench', '-a', '-w1', '-d2', 'trig-tp']);
+  t.is(samples.length, 3);
+  t.is(logs.filter((l) => /start-up race/.test(l)).length, 2);
+  failures = 1;
+  const broken = { ...ctx, exec: async () => ({ code: 1, stdout: '', stderr: 'failed to load the program under test\n' }) } as ScenarioContext;
+  await t.throwsAsync(kernelBench.run(broken, { bench: 'trig-tp' }), { message: /exited 1: failed to load the program under test/ });
 });
