@@ -24,11 +24,14 @@ function findRow(summary: SummaryRow[], kernel: string, scenario: string, varian
 
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 
-function verdict(lab: FidelityRow['lab'], bench: FidelityRow['bench'], ratio: number | undefined): string {
+function verdict(m: FidelityMatch, lab: FidelityRow['lab'], bench: FidelityRow['bench'], ratio: number | undefined, otherMethod: boolean): string {
+  if (m.lab.length === 0) return `no lab counterpart${m.caveat ? `: ${m.caveat}` : ''}`;
+  if (otherMethod) return `not comparable: ${m.otherMethod!.why}`;
   if (!lab) return 'not measured in this run (lab row)';
   if (!bench) return 'not measured in this run (kernel bench row)';
   if (ratio === undefined || !Number.isFinite(ratio)) return 'differs: no finite ratio';
-  if (Math.abs(ratio - 1) <= FIDELITY_TOLERANCE) return `within ±${pct(FIDELITY_TOLERANCE)}`;
+  if (Math.abs(ratio - 1) <= FIDELITY_TOLERANCE) return `within ±${pct(FIDELITY_TOLERANCE)}${m.caveat ? ` (note: ${m.caveat})` : ''}`;
+  if (m.caveat) return `differs: ${m.caveat}`;
   const noisy = [lab.cv > FIDELITY_TOLERANCE ? `lab cv ${pct(lab.cv)}` : '', bench.cv > FIDELITY_TOLERANCE ? `bench cv ${pct(bench.cv)}` : ''].filter(Boolean);
   if (noisy.length) return `differs: samples too noisy to tell (${noisy.join(', ')})`;
   return `differs: lab harness ${ratio < 1 ? 'slower' : 'faster'} than the kernel bench on the same VM (×${ratio.toFixed(2)}); a harness difference`;
@@ -43,16 +46,18 @@ export function fidelityRows(summary: SummaryRow[], matches: FidelityMatch[], be
   const out: FidelityRow[] = [];
   for (const kernel of kernels) {
     for (const m of matches) {
-      const b = findRow(summary, kernel, 'kernel-bench', m.bench.variant, m.bench.metric);
+      const primary = findRow(summary, kernel, 'kernel-bench', m.bench.variant, m.bench.metric);
+      const other = !primary && m.otherMethod ? findRow(summary, kernel, 'kernel-bench', m.otherMethod.variant, m.bench.metric) : undefined;
+      const b = primary ?? other;
       const l = m.lab.map((c) => findRow(summary, kernel, c.scenario, c.variant, c.metric, c.params)).find(Boolean);
       const ref = benchRefs.find((r) => r.variant === m.bench.variant && r.metric === m.bench.metric);
       const lab = l && { scenario: l.scenario, variant: l.variant, params: l.params, median: l.median, n: l.n, cv: l.cv };
       const bench = b && { variant: b.variant, median: b.median, n: b.n, cv: b.cv };
       if (!lab && !bench) continue;
-      const ratio = lab && bench ? lab.median / bench.median : undefined;
+      const ratio = lab && bench && !other ? lab.median / bench.median : undefined;
       out.push({
-        kernel, label: m.label, lab, bench, ratio, published: ref && { value: ref.value, source: ref.source },
-        verdict: verdict(lab, bench, ratio),
+        kernel, label: m.label, lab, bench, ratio, published: other ? undefined : ref && { value: ref.value, source: ref.source },
+        verdict: verdict(m, lab, bench, ratio, Boolean(other)),
       });
     }
   }

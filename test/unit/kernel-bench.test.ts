@@ -3,6 +3,8 @@ import { loadCatalog } from '../../lab/kernels/catalog.js';
 import { loadOnlyProgramUnderTest } from '../../lab/host/kernel-bench.js';
 import { fidelityRows } from '../../lab/results/fidelity.js';
 import type { SummaryRow } from '../../lab/results/csv.js';
+import type { Sample } from '../../lab/agent/protocol.js';
+import type { ScenarioContext } from '../../scenarios/define.js';
 import kernelBench, { parseBenchOutput, benchSamples, fidelityMatches, benchVariant } from '../../scenarios/kernel-bench.js';
 
 // bench's output as printed by a 6.1 guest (`bench -w1 -d2 -a trig-tp`), the negative deltas included
@@ -63,6 +65,10 @@ test('kernel-bench build: trigger benches open the skeleton and load only the at
   t.regex(r.text, /struct bpf_link \*link;\n\n\tlab_load_only\(prog\);\n/);
   t.regex(r.text, /lab_load_only\(ctx\.skel->progs\.bench_trigger_uprobe\);\n\tlink = bpf_program__attach_uprobe/);
   t.regex(r.text, /bpf_program__set_autoload\(p, p == keep\)/);
+  // 5.10: no uprobe benches
+  const noUprobe = loadOnlyProgramUnderTest(TRIGGER_SHAPE.slice(0, TRIGGER_SHAPE.indexOf('static void usetup')));
+  t.true(noUprobe.changed);
+  t.false(noUprobe.text.includes('trigger_bench__open_and_load'));
   // a 6.10+ tree already loads per bench: untouched
   const newer = 'ctx.skel = trigger_bench__open();\nbpf_program__set_autoload(ctx.skel->progs.trigger_driver, true);\n';
   t.deepEqual(loadOnlyProgramUnderTest(newer), { text: newer, changed: false });
@@ -97,6 +103,10 @@ test('fidelity: rows pair bench and lab by declared params; verdicts within ±10
     row('kernel-bench', 'trig-fentry', 'calls_per_s', 'bench=trig-fentry', 1.9e6, 0.3),
     row('kprobe-overhead', 'fentry', 'syscalls_per_s', 'producers=1', 1.0e6),
     row('kernel-bench', 'trig-tp', 'calls_per_s', 'bench=trig-tp', 0.99e6),
+    row('kernel-bench', 'rb-custom:parallel', 'events_per_s', 'bench=rb-custom', 30e6),
+    row('kernel-bench', 'pb-custom:b2b', 'events_per_s', 'bench=pb-custom', 0.3e6),
+    { ...row('kernel-bench', 'trig-kprobe-batched', 'calls_per_s', 'bench=trig-kprobe', 20e6), kernel: '7.3' },
+    { ...row('kprobe-overhead', 'kprobe', 'syscalls_per_s', 'producers=1', 1.1e6), kernel: '7.3' },
   ];
   const rows = fidelityRows(summary, fidelityMatches, kernelBench.references);
   const by = (label: string) => rows.find((r) => r.label === label)!;
@@ -109,5 +119,36 @@ test('fidelity: rows pair bench and lab by declared params; verdicts within ±10
   t.is(by('trig-tp').verdict, 'not measured in this run (lab row)');
   t.is(by('trig-tp').published!.value, 6.69e6);
   t.falsy(rows.find((r) => r.label === 'rb-custom, b2b'), 'rows measured by neither side are left out');
+  t.regex(by('rb-custom, parallel').verdict, /^differs: bench's rb-custom consumer over-counts in parallel mode/);
+  t.regex(by('pb-custom, b2b').verdict, /^no lab counterpart: the lab's perf buffer consumer is libbpf's/);
+  // 6.10+: bench's kprobe trigger is another method: shown, not compared, no published value beside it
+  const batched = rows.find((r) => r.kernel === '7.3' && r.label === 'trig-kprobe')!;
+  t.is(batched.bench!.variant, 'trig-kprobe-batched');
+  t.is(batched.ratio, undefined);
+  t.is(batched.published, undefined);
+  t.regex(batched.verdict, /^not comparable: since 6\.10 bench drives the hook from an in-kernel loop/);
   t.deepEqual(fidelityRows(summary.filter((r) => r.scenario !== 'kernel-bench'), fidelityMatches, kernelBench.references), []);
+});
+
+test('kernel-bench run: a trigger bench that lost the consumer-pinning race runs again; other failures do not', async (t) => {
+  const samples: Sample[] = [];
+  const logs: string[] = [];
+  const calls: string[][] = [];
+  let failures = 2;
+  const ctx = {
+    quick: true, release: '6.1.0-56-cloud-amd64', tool: () => '/cache/bench', progress: () => {}, log: (m: string) => logs.push(m),
+    sample: (s: Sample) => samples.push(s),
+    exec: async (argv: string[]) => {
+      calls.push(argv);
+      return failures-- > 0 ? { code: 1, stdout: '', stderr: 'setting affinity to CPU #0 failed: 9\n' } : { code: 0, stdout: TRIG_OUTPUT, stderr: '' };
+    },
+  } as unknown as ScenarioContext;
+  await kernelBench.run(ctx, { bench: 'trig-tp' });
+  t.is(calls.length, 3);
+  t.deepEqual(calls[0], ['/cache/bench', '-a', '-w1', '-d2', 'trig-tp']);
+  t.is(samples.length, 3);
+  t.is(logs.filter((l) => /start-up race/.test(l)).length, 2);
+  failures = 1;
+  const broken = { ...ctx, exec: async () => ({ code: 1, stdout: '', stderr: 'failed to load the program under test\n' }) } as ScenarioContext;
+  await t.throwsAsync(kernelBench.run(broken, { bench: 'trig-tp' }), { message: /exited 1: failed to load the program under test/ });
 });
