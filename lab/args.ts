@@ -9,6 +9,7 @@ export type Command =
   /** accel only when given: reproduce uses the recorded accelerator unless told otherwise */
   | { cmd: 'reproduce'; runDir: string; out: string; accel?: 'auto' | 'kvm' | 'tcg'; threshold: number; params: ParamFilter; json: boolean; verbose: boolean }
   | { cmd: 'compare'; a: string; b: string; threshold: number; json: boolean }
+  | { cmd: 'report'; runDir: string }
   | { cmd: 'exec'; kernel: string; argv: string[]; accel: 'auto' | 'kvm' | 'tcg'; cpus: number; memoryMb: number; json: boolean; verbose: boolean }
   | { cmd: 'help' };
 
@@ -25,6 +26,7 @@ export const USAGE = `usage: npm run lab -- [--kernel LINE[,LINE...]|all] [--sce
        npm run lab -- exec [--kernel LINE] -- COMMAND [ARG...]   (boot, run one command as guest root, power off)
        npm run lab -- reproduce RUN_DIR [--param KEY=VALUE...] [--threshold PCT] [--accel A] [--out DIR]
        npm run lab -- compare RUN_DIR RUN_DIR [--threshold PCT] [--json]   (exit 1 on a significant regression)
+       npm run lab -- report RUN_DIR   (write the run's report, charts and benchmark.json again from its CSV)
        npm run lab -- kernels | scenarios
 With no arguments: the default suite in quick mode on the default kernel.`;
 
@@ -94,7 +96,10 @@ export function parseCommand(argv: string[], defaults: { kernel: string; suite: 
       if (pos.length !== 3) throw new UsageError('usage: npm run lab -- compare RUN_DIR RUN_DIR [--threshold PCT]');
       return { cmd: 'compare', a: pos[1], b: pos[2], threshold, json: !!v.json };
     }
+    case 'report':
+      if (pos.length !== 2) throw new UsageError('usage: npm run lab -- report RUN_DIR');
+      return { cmd: 'report', runDir: pos[1] };
     default:
-      throw new UsageError(`unknown command '${sub}'; commands: run, exec, kernels, scenarios, reproduce, compare`);
+      throw new UsageError(`unknown command '${sub}'; commands: run, exec, kernels, scenarios, reproduce, compare, report`);
   }
 }

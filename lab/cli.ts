@@ -8,6 +8,8 @@ import { listKernels, listScenarios } from './listing.js';
 import { compareRuns } from './results/compare.js';
 import { reproduceRun } from './results/reproduce.js';
 import { killAll } from './vm/children.js';
+import { writeReport, loadRunForReport } from './results/write-report.js';
+import { join } from 'node:path';
 
 async function main(argv: string[]): Promise<number> {
   const catalog = loadCatalog();
@@ -44,6 +46,12 @@ async function main(argv: string[]): Promise<number> {
       if (c.json) process.stdout.write(JSON.stringify({ runDir: r.runDir, exitStatus: r.exitStatus, differences: r.differences, regressions: r.comparison?.regressions, compareError: r.compareError }) + '\n');
       process.stdout.write(r.runDir + '\n');
       return r.exitStatus;
+    }
+    case 'report': {
+      const { scenarioById } = await import('../scenarios/index.js');
+      await writeReport(c.runDir, await loadRunForReport(c.runDir, scenarioById));
+      process.stdout.write(join(c.runDir, 'report.html') + '\n');
+      return 0;
     }
     case 'compare': {
       const r = await compareRuns(c.a, c.b, c.threshold);

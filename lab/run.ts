@@ -14,7 +14,7 @@ import { repoRoot } from './host/paths.js';
 import { LabError, UsageError, errorMessage } from './errors.js';
 import { Ui } from './ui.js';
 import { formatParams, summarizeRows, toCsv, RESULT_COLUMNS, SUMMARY_COLUMNS, type ResultRow, type RunOutcome } from './results/csv.js';
-import { renderMarkdown, renderHtml } from './results/report.js';
+import { writeReport } from './results/write-report.js';
 import type { Manifest } from './results/manifest.js';
 import { scenarios as allScenarios, suites, scenarioById } from '../scenarios/index.js';
 import { runsOf, matrixAxes, unmetRequirement, type ScenarioDefinition } from '../scenarios/define.js';
@@ -109,11 +109,9 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
     delete ui.phases.total; // keep it the last key
     ui.phases.total = Date.now() - t0;
     const summary = summarizeRows(rows, outcomes, scenarioById);
-    const md = renderMarkdown(manifest, summary, outcomes, scenarios);
     await writeFile(join(runDir, 'results.csv'), toCsv(rows, RESULT_COLUMNS));
     await writeFile(join(runDir, 'summary.csv'), toCsv(summary, SUMMARY_COLUMNS));
-    await writeFile(join(runDir, 'report.md'), md);
-    await writeFile(join(runDir, 'report.html'), renderHtml(md, `bpf-lab ${runId}`));
+    await writeReport(runDir, { manifest, samples: rows, summary, outcomes, scenarios });
     await writeFile(join(runDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   };
 

@@ -30,7 +30,9 @@ function table(head: string[], rows: string[][]): string {
  * (2) ratios measured within this run; (3) warnings, failed and skipped rows; (4) environment; (5) one section per
  * scenario; (6) timings.
  */
-export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: RunOutcome[], scenarios: ScenarioDefinition[]): string {
+export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: RunOutcome[], scenarios: ScenarioDefinition[],
+  /** afterFidelity: the summary and charts (write-report.ts); perScenario: Markdown at the top of each scenario's section */
+  extra: { afterFidelity?: string[]; perScenario?: (scenario: string) => string[] } = {}): string {
   const out: string[] = [];
   out.push(`# bpf-lab run ${m.runId}`, '');
   out.push(`Command: \`${m.command}\``, '');
@@ -40,6 +42,7 @@ export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: Run
       'slow every code path by the same factor, so they can still differ from ratios measured on hardware.', '');
   }
   out.push(...fidelitySection(summary, m.accel.accel));
+  out.push(...(extra.afterFidelity ?? []));
 
   const ratios = crossRatios(crossRatioDefs, summary, (id) => scenarios.find((s) => s.id === id)?.references ?? []);
   if (ratios.length) {
@@ -88,6 +91,7 @@ export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: Run
     const sOutcomes = outcomes.filter((o) => o.scenario === s.id);
     if (!rows.length && !sOutcomes.length) continue;
     out.push(`## ${s.id}: ${s.title}`, '', s.description, '');
+    out.push(...(extra.perScenario?.(s.id) ?? []));
     const measured = rows.filter((r) => r.n > 0 && r.metric);
     const anyNotOk = measured.some((r) => r.status !== 'ok');
     if (measured.length) {

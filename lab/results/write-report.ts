@@ -1,0 +1,94 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fromCsv, summarizeRows, type ResultRow, type RunOutcome, type SummaryRow } from './csv.js';
+import type { Manifest } from './manifest.js';
+import { renderHtml, renderMarkdown } from './report.js';
+import { fidelityRows } from './fidelity.js';
+import { fidelityChart, renderSvg, scenarioCharts, type ChartSpec } from './charts.js';
+import { crossKernelTable, renderOverview } from './overview.js';
+import { benchmarkExport } from './export.js';
+import { errorMessage, UsageError } from '../errors.js';
+import type { ScenarioDefinition } from '../../scenarios/define.js';
+import kernelBench, { fidelityMatches } from '../../scenarios/kernel-bench.js';
+
+export interface ReportInput {
+  manifest: Manifest; samples: ResultRow[]; summary: SummaryRow[]; outcomes: RunOutcome[]; scenarios: ScenarioDefinition[];
+}
+
+/**
+ * Write a run directory's report: charts/*.svg, report.md (summary first, charts linked), report.html (charts
+ * inlined) and benchmark.json (github-action-benchmark's custom format). A chart that fails to render is named in the
+ * report and the rest is written: a chart never costs a run its results.
+ */
+export async function writeReport(runDir: string, i: ReportInput): Promise<void> {
+  const kernels = i.manifest.options.kernels;
+  const fidelity = fidelityChart(fidelityRows(i.summary, fidelityMatches, kernelBench.references));
+  const specs: ChartSpec[] = [...(fidelity ? [fidelity] : []), ...i.scenarios.flatMap((s) => scenarioCharts(s, i.summary, kernels))];
+  const svgs = new Map<string, string>();
+  const chartErrors: string[] = [];
+  if (specs.length) await mkdir(join(runDir, 'charts'), { recursive: true });
+  for (const c of specs) {
+    try {
+      const svg = await renderSvg(c.spec);
+      await writeFile(join(runDir, c.file), svg);
+      svgs.set(c.file, svg);
+    } catch (e) {
+      chartErrors.push(`chart ${c.file} not rendered: ${errorMessage(e)}`);
+    }
+  }
+  const charts = new Map<string, { file: string; title: string }[]>();
+  for (const c of specs) if (c.scenario && svgs.has(c.file)) charts.set(c.scenario, [...(charts.get(c.scenario) ?? []), c]);
+
+  const leading = [
+    ...(fidelity && svgs.has(fidelity.file) ? [`![${fidelity.title}](${fidelity.file})`, ''] : []),
+    ...renderOverview({ kernels, summary: i.summary, samples: i.samples, outcomes: i.outcomes, scenarios: i.scenarios, charts }),
+    ...(chartErrors.length ? chartErrors.map((e) => `- ${e}`).concat('') : []),
+  ];
+  const md = renderMarkdown(i.manifest, i.summary, i.outcomes, i.scenarios, {
+    afterFidelity: leading, perScenario: (id) => crossKernelTable(id, { kernels, summary: i.summary, samples: i.samples }),
+  });
+  await writeFile(join(runDir, 'report.md'), md);
+  await writeFile(join(runDir, 'report.html'), inlineCharts(renderHtml(md, `bpf-lab ${i.manifest.runId}`), svgs));
+  await writeFile(join(runDir, 'benchmark.json'), JSON.stringify(benchmarkExport(i.summary), null, 2) + '\n');
+}
+
+/** report.md links charts/*.svg as images; report.html carries the SVG itself so it is one self-contained file. */
+export function inlineCharts(html: string, svgs: Map<string, string>): string {
+  return html.replace(/<p><img src="([^"]+)" alt="([^"]*)"><\/p>/g, (whole, src: string, alt: string) => {
+    const svg = svgs.get(src);
+    return svg ? `<figure class="chart" role="img" aria-label="${alt}" style="margin:1em 0;overflow-x:auto">${svg}</figure>` : whole;
+  });
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try { return await readFile(path, 'utf8'); } catch { return undefined; }
+}
+
+/**
+ * What a report needs, read back from a run directory: the manifest, the samples (results.csv), and the skipped or
+ * failed outcomes (their rows in summary.csv); the summary is recomputed from the samples with today's scenario
+ * definitions, so an older run gets the current metric directions.
+ */
+export async function loadRunForReport(runDir: string, scenarioById: (id: string) => ScenarioDefinition | undefined): Promise<ReportInput> {
+  const manifestText = await readText(join(runDir, 'manifest.json'));
+  if (manifestText === undefined) throw new UsageError(`${runDir} is not a run directory (no manifest.json)`);
+  let manifest: Manifest;
+  try { manifest = JSON.parse(manifestText) as Manifest; } catch { throw new UsageError(`${runDir}/manifest.json is not valid JSON`); }
+  if (!manifest.options?.kernels) throw new UsageError(`${runDir}/manifest.json has no options.kernels; is it a bpf-lab run?`);
+  const results = await readText(join(runDir, 'results.csv'));
+  if (results === undefined) throw new UsageError(`${runDir} has no results.csv`);
+  const samples: ResultRow[] = fromCsv(results).map((r) => ({
+    run_id: r.run_id, kernel: r.kernel, kernel_release: r.kernel_release, accel: r.accel, vcpus: Number(r.vcpus), scenario: r.scenario,
+    variant: r.variant, params: r.params, repetition: Number(r.repetition), metric: r.metric, unit: r.unit, value: Number(r.value),
+  })).filter((r) => Number.isFinite(r.value));
+  const outcomes: RunOutcome[] = [];
+  for (const r of fromCsv((await readText(join(runDir, 'summary.csv'))) ?? '')) {
+    if (r.status !== 'skipped' && r.status !== 'failed') continue;
+    const o: RunOutcome = { kernel: r.kernel, scenario: r.scenario, params: r.params, status: r.status, note: r.note, wallMs: 0,
+      ...(Number(r.n) === 0 && r.variant ? { variant: r.variant } : {}) };
+    if (!outcomes.some((x) => x.kernel === o.kernel && x.scenario === o.scenario && x.params === o.params && x.variant === o.variant)) outcomes.push(o);
+  }
+  const scenarios = manifest.options.scenarios.map((id) => scenarioById(id)).filter((s): s is ScenarioDefinition => !!s);
+  const summary = summarizeRows(samples, outcomes, scenarioById);
+  return { manifest, samples, summary, outcomes, scenarios };
+}
