@@ -81,7 +81,7 @@ function percentileChart(s: ScenarioInfo, metrics: string[], rows: SummaryRow[],
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, width: 420, height: 260, data: { values },
       mark: { type: 'line', point: true, tooltip: true },
       encoding: {
-        x: { field: 'percentile', type: 'ordinal', sort: metrics.map(pct), title: 'percentile' },
+        x: { field: 'percentile', type: 'ordinal', sort: metrics.map(pct), title: 'percentile', axis: { labelAngle: 0 } },
         y: { field: 'mean', type: 'quantitative', scale: { type: 'log' }, title: unit },
         color: { field: 'series', type: 'nominal', title: 'kernel, variant, setting', legend: { labelLimit: 360 } },
         strokeDash: { field: 'kernel', type: 'nominal', sort: kernels },
