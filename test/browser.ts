@@ -9,7 +9,8 @@ export const CHROMIUM = '/usr/bin/chromium';
 
 export interface PageCheck {
   tables: { count: number; empty: number };
-  svgs: { count: number; empty: number };
+  /** empty: no size; blank: no data mark (bar, point, line, rule) with a size inside */
+  svgs: { count: number; empty: number; blank: number };
   /** console errors and uncaught page errors */
   errors: string[];
   /** failed requests (a chart that did not load, a missing file) */
@@ -40,7 +41,9 @@ export async function checkPage(htmlPath: string, screenshot: string): Promise<P
       const boxes = await page.locator(selector).evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return r.width * r.height; }));
       return { count: boxes.length, empty: boxes.filter((a) => !(a > 0)).length };
     };
-    const result = { tables: await sizes('table'), svgs: await sizes('figure.chart > svg'), errors, failed };
+    const blank = await page.locator('figure.chart > svg').evaluateAll((svgs) => svgs.filter((svg) =>
+      ![...svg.querySelectorAll('.role-mark [role="graphics-symbol"]')].some((m) => { const r = m.getBoundingClientRect(); return r.width > 0 && r.height > 0; })).length);
+    const result = { tables: await sizes('table'), svgs: { ...(await sizes('figure.chart > svg')), blank }, errors, failed };
     await page.screenshot({ path: screenshot });
     return result;
   } finally {

@@ -43,6 +43,7 @@ test.serial('report.html of a real run renders in Chromium: tables and SVG chart
   t.is(page.tables.empty, 0, 'every table has a size');
   t.is(page.svgs.count, charts.length, 'every chart is inlined as SVG');
   t.is(page.svgs.empty, 0, 'every chart has a size');
+  t.is(page.svgs.blank, 0, 'every chart draws its data (a bar, point or line with a size)');
   t.true(statSync(join(dir, 'report.png')).size > 10_000, 'a screenshot of the first screen is kept in the run directory');
   t.log(`report: ${join(dir, 'report.html')}, screenshot ${join(dir, 'report.png')}`);
 });

@@ -44,7 +44,10 @@ function barChart(s: ScenarioInfo, metric: string, rows: SummaryRow[], kernels: 
     role: r.variant === s.baseline ? 'baseline' : 'measured', n: r.n,
   }));
   const title = `${s.id}: ${metric}${BETTER_MARK[spec.better]} (${spec.unit}), mean and 95% CI`;
-  const x = { field: 'mean', type: 'quantitative', title: `${metric} (${spec.unit})` } as const;
+  // a rate or a time is not negative: when every mean is ≥ 0 the axis starts at 0 and a wide CI is clipped there
+  const nonNegative = values.every((v) => v.mean >= 0);
+  const x = { field: 'mean', type: 'quantitative', title: `${metric} (${spec.unit})`, ...(nonNegative ? { scale: { domainMin: 0 } } : {}) } as const;
+  const hasBaseline = values.some((v) => v.role === 'baseline');
   const y = { field: 'group', type: 'nominal', title: null, sort: null, axis: { labelLimit: 420 } } as const;
   return {
     id: `${s.id}.${metric}`, scenario: s.id, title, file: `charts/${slug(s.id)}.${slug(metric)}.svg`,
@@ -57,10 +60,10 @@ function barChart(s: ScenarioInfo, metric: string, rows: SummaryRow[], kernels: 
           mark: { type: 'bar', tooltip: true },
           encoding: {
             x, color: { field: 'kernel', type: 'nominal', sort: kernels, title: 'kernel' },
-            opacity: { field: 'role', type: 'ordinal', scale: { domain: ['measured', 'baseline'], range: [1, 0.35] }, title: 'variant' },
+            ...(hasBaseline ? { opacity: { field: 'role', type: 'ordinal', scale: { domain: ['measured', 'baseline'], range: [1, 0.35] }, title: 'variant' } } : {}),
           },
         },
-        { mark: { type: 'rule', color: 'black' }, encoding: { x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } },
+        { mark: { type: 'rule', color: 'black', clip: true }, encoding: { x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } },
       ],
     } as TopLevelSpec,
   };
@@ -99,17 +102,18 @@ export function fidelityChart(rows: FidelityRow[]): ChartSpec | undefined {
   ]).filter((v): v is { row: string; source: string; value: number } => !!v && v.value > 0);
   if (!values.length) return undefined;
   const sources = ['lab harness', 'kernel bench', 'published (bare metal)'];
-  const title = 'Fidelity: lab harness vs kernel bench (same VM) vs published, median, log scale';
+  const title = 'Fidelity: lab harness vs kernel bench (same VM) vs published (bare metal), median, log scale';
   return {
     id: 'fidelity', title, file: 'charts/fidelity.svg',
     spec: {
-      $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, width: 520, height: { step: 12 }, data: { values },
-      mark: { type: 'bar', tooltip: true },
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, width: 520, height: { step: 22 }, data: { values },
+      // points, not bars: a bar on a log scale has no zero to start from
+      mark: { type: 'point', filled: true, size: 70, tooltip: true },
       encoding: {
         y: { field: 'row', type: 'nominal', title: null, sort: null, axis: { labelLimit: 420 } },
-        yOffset: { field: 'source', type: 'nominal', sort: sources },
         x: { field: 'value', type: 'quantitative', scale: { type: 'log' }, title: 'median (the row\'s unit)' },
         color: { field: 'source', type: 'nominal', sort: sources, title: null },
+        shape: { field: 'source', type: 'nominal', sort: sources, title: null },
       },
     } as TopLevelSpec,
   };

@@ -164,8 +164,7 @@ export function crossKernelTable(scenario: string, o: Pick<OverviewInput, 'kerne
     const c = prev ? kernelChange(o.samples, prev, r, r.better) : undefined;
     return fmt(r.mean) + (c ? ` ${changeMark(c)}` : '');
   }), k.unit]);
-  const changed = keys.length;
-  return ['### Across kernels', '', `Mean per kernel; **▲/▼** a significant change from the kernel to its left (Welch, p < 0.05). ${changed} rows.` +
+  return ['### Across kernels', '', 'Mean per kernel; **▲/▼** a significant change from the kernel to its left (Welch, p < 0.05), better or worse by the metric\'s direction.' +
     (vary.length ? '' : ` Parameters: \`${keys[0].params}\`.`), '',
     table(['variant', vary.length ? vary.join(' ') : 'params', 'metric', ...kernels.map((k) => `kernel ${k}`), 'unit'], body), ''];
 }
