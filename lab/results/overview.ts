@@ -94,6 +94,7 @@ export function renderOverview(o: OverviewInput): string[] {
     'baseline variant measured in the same run. The full tables follow below.' +
     (kernels.length > 1 ? ' **▲/▼** marks a change from the kernel to the left that is significant (Welch\'s t-test, p < 0.05), ' +
       'better or worse by the metric\'s declared direction.' : ''), '');
+  out.push(...kernelChangeLines(kernels, o));
   const body: string[][] = [];
   const skipped: string[] = [];
   for (const s of o.scenarios) {
@@ -143,6 +144,35 @@ export function renderOverview(o: OverviewInput): string[] {
   if (skipped.length) out.push('Skipped or failed:', '', ...skipped, '');
   const charts = o.scenarios.flatMap((s) => o.charts?.get(s.id) ?? []);
   if (charts.length) out.push('### Charts', '', ...charts.flatMap((c) => [`![${c.title}](${c.file})`, '']));
+  return out;
+}
+
+/**
+ * What changed from one kernel to the next, over every row with a direction measured on both: how many rows got
+ * significantly better or worse, and the largest changes each way.
+ */
+export function kernelChangeLines(kernels: string[], o: Pick<OverviewInput, 'summary' | 'samples'>): string[] {
+  const out: string[] = [];
+  const rows = o.summary.filter((r) => measured(r) && (r.better === 'higher' || r.better === 'lower'));
+  for (let i = 1; i < kernels.length; i++) {
+    const changes: { c: KernelChange; r: SummaryRow }[] = [];
+    let compared = 0;
+    for (const r of rows.filter((x) => x.kernel === kernels[i])) {
+      const prev = rows.find((x) => x.kernel === kernels[i - 1] && x.scenario === r.scenario && x.variant === r.variant && x.params === r.params && x.metric === r.metric);
+      if (!prev) continue;
+      compared++;
+      const c = kernelChange(o.samples, prev, r, r.better);
+      if (c) changes.push({ c, r });
+    }
+    if (!compared) continue;
+    const of = (v: string) => changes.filter((x) => x.c.verdict === v).sort((a, b) => Math.abs(b.c.pct) - Math.abs(a.c.pct));
+    const top = (xs: typeof changes) => xs.slice(0, 3).map(({ c, r }) => `${r.scenario} ${r.variant} ${r.metric} ${c.pct > 0 ? '+' : ''}${(c.pct * 100).toFixed(0)}%`).join(', ');
+    const better = of('better');
+    const worse = of('worse');
+    out.push(`**${kernels[i - 1]} → ${kernels[i]}:** of ${compared} rows measured on both, ${worse.length} significantly worse` +
+      (worse.length ? ` (largest: ${top(worse)})` : '') + `, ${better.length} significantly better` + (better.length ? ` (largest: ${top(better)})` : '') +
+      '.' + (rows.some((r) => r.accel === 'tcg') ? ' Under TCG a kernel change also changes what the emulator runs: confirm on KVM before calling it a regression.' : ''), '');
+  }
   return out;
 }
 

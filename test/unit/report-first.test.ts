@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { repo } from '../helpers.js';
 import { loadRunForReport, inlineCharts } from '../../lab/results/write-report.js';
 import { benchmarkExport } from '../../lab/results/export.js';
-import { renderOverview, crossKernelTable, kernelChange, headlineMetric, varyingParams } from '../../lab/results/overview.js';
+import { renderOverview, crossKernelTable, kernelChange, kernelChangeLines, headlineMetric, varyingParams } from '../../lab/results/overview.js';
 import { scenarioCharts, renderSvg } from '../../lab/results/charts.js';
 import { scenarioById } from '../../scenarios/index.js';
 import type { ResultRow, SummaryRow } from '../../lab/results/csv.js';
@@ -80,4 +80,12 @@ test('a change between adjacent kernels is marked only when Welch says so, bette
   t.is(kernelChange(samples, row('a', 10.425), row('b', 20.55), 'lower')!.verdict, 'worse');
   t.is(kernelChange(samples, row('a', 10.425), row('c', 20), 'higher'), undefined, 'spread too wide: not significant, not marked');
   t.deepEqual(varyingParams([{ params: 'a=1;b=2' }, { params: 'a=1;b=3' }] as SummaryRow[]), ['b']);
+});
+
+test('what changed between adjacent kernels: counts of significantly better and worse rows, largest first', (t) => {
+  const samples = [...[10, 11, 10.5, 10.2].map((v, i) => sample('a', v, i)), ...[20, 21, 20.4, 20.8].map((v, i) => sample('b', v, i))];
+  const summary = [{ ...row('a', 10.425), better: 'lower', n: 4, accel: 'tcg' }, { ...row('b', 20.55), better: 'lower', n: 4, accel: 'tcg' }] as SummaryRow[];
+  const [line] = kernelChangeLines(['a', 'b'], { summary, samples });
+  t.regex(line, /^\*\*a → b:\*\* of 1 rows measured on both, 1 significantly worse \(largest: s v m \+97%\), 0 significantly better\. Under TCG/);
+  t.deepEqual(kernelChangeLines(['a'], { summary, samples }), []);
 });
