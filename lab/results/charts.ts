@@ -119,9 +119,9 @@ export function fidelityChart(rows: FidelityRow[]): ChartSpec | undefined {
   };
 }
 
-/** Render a vega-lite spec to SVG text in Node, with vega's SVG string renderer (no canvas, no browser). */
+/** Render a vega-lite spec to SVG text in Node, with vega's SVG string renderer (no canvas, no browser); compiler warnings stay out of the lab's output. */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  const view = new vega.View(vega.parse(compile(spec, { logger: vega.logger(vega.Error) }).spec), { renderer: 'none', logLevel: vega.Error });
   try {
     return await view.toSVG();
   } finally {
