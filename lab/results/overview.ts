@@ -78,6 +78,8 @@ export interface OverviewInput {
   scenarios: ScenarioInfo[];
   /** scenario id → chart files (relative to the run dir) with their titles, linked under the scenario's summary */
   charts?: Map<string, { file: string; title: string }[]>;
+  /** charts shown before the scenarios' own (the fidelity chart) */
+  leadingCharts?: { file: string; title: string }[];
 }
 
 /**
@@ -142,7 +144,7 @@ export function renderOverview(o: OverviewInput): string[] {
   }
   out.push(table(['scenario', 'headline metric', 'variant', ...kernels.map((k) => `kernel ${k}`), 'notes'], body), '');
   if (skipped.length) out.push('Skipped or failed:', '', ...skipped, '');
-  const charts = o.scenarios.flatMap((s) => o.charts?.get(s.id) ?? []);
+  const charts = [...(o.leadingCharts ?? []), ...o.scenarios.flatMap((s) => o.charts?.get(s.id) ?? [])];
   if (charts.length) out.push('### Charts', '', ...charts.flatMap((c) => [`![${c.title}](${c.file})`, '']));
   return out;
 }

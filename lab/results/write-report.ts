@@ -39,9 +39,10 @@ export async function writeReport(runDir: string, i: ReportInput): Promise<void>
   const charts = new Map<string, { file: string; title: string }[]>();
   for (const c of specs) if (c.scenario && svgs.has(c.file)) charts.set(c.scenario, [...(charts.get(c.scenario) ?? []), c]);
 
+  // the fidelity chart goes with the other charts, after the summary table: the first screen is for the answers
   const leading = [
-    ...(fidelity && svgs.has(fidelity.file) ? [`![${fidelity.title}](${fidelity.file})`, ''] : []),
-    ...renderOverview({ kernels, summary: i.summary, samples: i.samples, outcomes: i.outcomes, scenarios: i.scenarios, charts }),
+    ...renderOverview({ kernels, summary: i.summary, samples: i.samples, outcomes: i.outcomes, scenarios: i.scenarios, charts,
+      leadingCharts: fidelity && svgs.has(fidelity.file) ? [fidelity] : [] }),
     ...(chartErrors.length ? chartErrors.map((e) => `- ${e}`).concat('') : []),
   ];
   const md = renderMarkdown(i.manifest, i.summary, i.outcomes, i.scenarios, {
