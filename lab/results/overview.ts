@@ -91,12 +91,11 @@ export interface OverviewInput {
 export function renderOverview(o: OverviewInput): string[] {
   const kernels = kernelOrder(o.kernels, o.summary);
   const out: string[] = ['## Summary', ''];
-  out.push(`${kernels.length} kernel${kernels.length === 1 ? '' : 's'} (${kernels.join(', ')}). Per scenario: its headline metric ` +
-    '(the first metric with a direction in its metric table) at the first setting measured, mean per kernel; ×b is the ratio to the ' +
-    'baseline variant measured in the same run. The full tables follow below.' +
-    (kernels.length > 1 ? ' **▲/▼** marks a change from the kernel to the left that is significant (Welch\'s t-test, p < 0.05), ' +
-      'better or worse by the metric\'s declared direction.' : ''), '');
   out.push(...kernelChangeLines(kernels, o));
+  out.push(`Per scenario its headline metric (the first with a direction in its metric table) at its first setting, mean per kernel` +
+    ` (${kernels.join(', ')}); ×b = ratio to the baseline variant of the same run` +
+    (kernels.length > 1 ? '; **▲/▼** = significant change from the kernel to the left (Welch, p < 0.05), better/worse by the declared direction' : '') +
+    '. Full tables below.', '');
   const body: string[][] = [];
   const skipped: string[] = [];
   for (const s of o.scenarios) {
