@@ -27,7 +27,7 @@ function table(head: string[], rows: string[][]): string {
 
 /**
  * Order: (1) the fidelity table — lab vs the kernel's own bench vs published — when the run has matched rows;
- * (2) ratios measured within this run; (3) warnings, failed and skipped rows; (4) environment; (5) one section per
+ * then `extra.afterFidelity` (the summary and charts); (2) ratios measured within this run; (3) warnings, failed and skipped rows; (4) environment; (5) one section per
  * scenario; (6) timings.
  */
 export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: RunOutcome[], scenarios: ScenarioDefinition[],
