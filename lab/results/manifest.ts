@@ -25,4 +25,6 @@ export interface Manifest {
   timings: { phases: Record<string, number> };
   warnings: string[];
   exitStatus?: number;
+  /** set by `merge`: the run directories this run was merged from */
+  merged?: { sources: { runId: string; dir: string; command: string; exitStatus?: number; kernels: string[]; scenarios: string[] }[] };
 }
