@@ -28,7 +28,7 @@ export const USAGE = `usage: npm run lab -- [--kernel LINE[,LINE...]|all] [--sce
        npm run lab -- reproduce RUN_DIR [--param KEY=VALUE...] [--threshold PCT] [--accel A] [--out DIR]
        npm run lab -- compare RUN_DIR RUN_DIR [--threshold PCT] [--json]   (exit 1 on a significant regression)
        npm run lab -- plan [--kernel ...] [--scenario ...|--suite NAME] [--quick] [--param ...] --shards N   (a CI job matrix, JSON)
-       npm run lab -- merge RUN_DIR RUN_DIR... [--out DIR] [--allow-mixed]   (shards' run directories into one run)
+       npm run lab -- merge RUN_DIR... [--out DIR] [--allow-mixed]   (shards' run directories into one run)
        npm run lab -- kernels | scenarios
 With no arguments: the default suite in quick mode on the default kernel.`;
 
@@ -118,7 +118,7 @@ export function parseCommand(argv: string[], defaults: { kernel: string; suite: 
       };
     }
     case 'merge': {
-      if (pos.length < 3) throw new UsageError('usage: npm run lab -- merge RUN_DIR RUN_DIR... [--out DIR] [--allow-mixed]');
+      if (pos.length < 2) throw new UsageError('usage: npm run lab -- merge RUN_DIR... [--out DIR] [--allow-mixed]');
       for (const f of ['kernel', 'scenario', 'suite', 'quick', 'full', 'cpus', 'memory', 'accel', 'threshold'] as const) {
         if (v[f] !== undefined) throw new UsageError(`merge takes --${f} from the runs' manifests; it accepts --out, --allow-mixed and --json`);
       }

@@ -140,7 +140,7 @@ export function mergeManifests(runs: LoadedRun[], runId: string, runDir: string,
 }
 
 export async function mergeRuns(dirs: string[], o: MergeOptions = {}): Promise<MergeResult> {
-  if (dirs.length < 2) throw new UsageError('merge needs at least two run directories');
+  if (dirs.length < 1) throw new UsageError('merge needs at least one run directory');
   const runs = await Promise.all(dirs.map((d) => loadRun(d)));
   const ids = runs.map((r) => r.manifest.runId);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
