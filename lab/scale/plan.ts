@@ -76,9 +76,9 @@ export function sliceScenario(s: ScenarioDefinition, axes: Record<string, (strin
 
 const shellWord = (w: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
 
-export function planShards(o: PlanOptions, catalog = loadCatalog()): Plan {
+export function planShards(o: PlanOptions): Plan {
   if (!Number.isInteger(o.shards) || o.shards < 1 || o.shards > 256) throw new UsageError(`--shards '${o.shards}' must be an integer 1..256`);
-  const kernels = resolveKernels(o.kernel, catalog);
+  const kernels = resolveKernels(o.kernel, loadCatalog());
   const scenarios = resolveScenarios(o);
   checkFilterKeys(o.params, scenarios);
   const axesOf = new Map(scenarios.map((s) => [s.id, filterMatrix(s, matrixAxes(s, o.quick), o.params)]));
