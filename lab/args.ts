@@ -11,13 +11,15 @@ export type Command =
   | { cmd: 'compare'; a: string; b: string; threshold: number; json: boolean }
   | { cmd: 'report'; runDir: string }
   | { cmd: 'exec'; kernel: string; argv: string[]; accel: 'auto' | 'kvm' | 'tcg'; cpus: number; memoryMb: number; json: boolean; verbose: boolean }
+  | { cmd: 'plan'; kernel: string; scenario?: string; suite?: string; quick: boolean; shards: number; params: ParamFilter; out?: string; accel?: 'auto' | 'kvm' | 'tcg'; cpus?: number; memory?: string }
+  | { cmd: 'merge'; dirs: string[]; out: string; allowMixed: boolean; json: boolean }
   | { cmd: 'help' };
 
 const OPTIONS = {
   kernel: { type: 'string' }, scenario: { type: 'string' }, suite: { type: 'string' }, quick: { type: 'boolean' },
   full: { type: 'boolean' }, out: { type: 'string' }, accel: { type: 'string' }, cpus: { type: 'string' }, memory: { type: 'string' },
   json: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, threshold: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-  param: { type: 'string', multiple: true },
+  param: { type: 'string', multiple: true }, shards: { type: 'string' }, 'allow-mixed': { type: 'boolean' },
 } as const;
 
 export const USAGE = `usage: npm run lab -- [--kernel LINE[,LINE...]|all] [--scenario ID[,ID...] | --suite NAME] [--quick|--full]
@@ -27,6 +29,8 @@ export const USAGE = `usage: npm run lab -- [--kernel LINE[,LINE...]|all] [--sce
        npm run lab -- reproduce RUN_DIR [--param KEY=VALUE...] [--threshold PCT] [--accel A] [--out DIR]
        npm run lab -- compare RUN_DIR RUN_DIR [--threshold PCT] [--json]   (exit 1 on a significant regression)
        npm run lab -- report RUN_DIR   (write the run's report, charts and benchmark.json again from its CSV)
+       npm run lab -- plan [--kernel ...] [--scenario ...|--suite NAME] [--quick] [--param ...] --shards N   (a CI job matrix, JSON)
+       npm run lab -- merge RUN_DIR... [--out DIR] [--allow-mixed]   (shards' run directories into one run)
        npm run lab -- kernels | scenarios
 With no arguments: the default suite in quick mode on the default kernel.`;
 
@@ -53,9 +57,11 @@ export function parseCommand(argv: string[], defaults: { kernel: string; suite: 
   if (!['auto', 'kvm', 'tcg'].includes(accel)) throw new UsageError(`--accel '${accel}' is not valid; use auto, kvm or tcg`);
   const sub = pos[0];
   const params = parseParamFlags(v.param ?? []);
-  if (v.param?.length && !(sub === undefined || sub === 'run' || sub === 'reproduce')) {
-    throw new UsageError('--param applies to a run or to reproduce only');
+  if (v.param?.length && !(sub === undefined || sub === 'run' || sub === 'reproduce' || sub === 'plan')) {
+    throw new UsageError('--param applies to a run, plan or reproduce only');
   }
+  if (v.shards !== undefined && sub !== 'plan') throw new UsageError('--shards applies to plan only');
+  if (v['allow-mixed'] && sub !== 'merge') throw new UsageError('--allow-mixed applies to merge only');
   const threshold = v.threshold === undefined ? 5 : Number(v.threshold);
   if (v.threshold !== undefined && (v.threshold.trim() === '' || !Number.isFinite(threshold) || threshold < 0)) {
     throw new UsageError(`--threshold '${v.threshold}' must be a percentage (a number ≥ 0, e.g. 5)`);
@@ -63,7 +69,7 @@ export function parseCommand(argv: string[], defaults: { kernel: string; suite: 
   switch (sub) {
     case undefined:
     case 'run': {
-      if (pos.length > (sub ? 1 : 0)) throw new UsageError(`unexpected argument '${pos[sub ? 1 : 0]}'; commands: run, exec, kernels, scenarios, reproduce, compare`);
+      if (pos.length > (sub ? 1 : 0)) throw new UsageError(`unexpected argument '${pos[sub ? 1 : 0]}'; commands: run, exec, kernels, scenarios, reproduce, compare, report, plan, merge`);
       if (v.scenario && v.suite) throw new UsageError('give --scenario or --suite, not both');
       if (v.quick && v.full) throw new UsageError('give --quick or --full, not both');
       const cpus = v.cpus === undefined ? 2 : Number(v.cpus);
@@ -99,7 +105,31 @@ export function parseCommand(argv: string[], defaults: { kernel: string; suite: 
     case 'report':
       if (pos.length !== 2) throw new UsageError('usage: npm run lab -- report RUN_DIR');
       return { cmd: 'report', runDir: pos[1] };
+    case 'plan': {
+      if (pos.length !== 1) throw new UsageError(`unexpected argument '${pos[1]}'; usage: npm run lab -- plan [--kernel ...] [--scenario ...|--suite NAME] [--quick] --shards N`);
+      if (v.scenario && v.suite) throw new UsageError('give --scenario or --suite, not both');
+      if (v.quick && v.full) throw new UsageError('give --quick or --full, not both');
+      if (v.shards === undefined) throw new UsageError('plan needs --shards N (shards per kernel line)');
+      const shards = Number(v.shards);
+      if (!Number.isInteger(shards) || shards < 1 || shards > 256) throw new UsageError(`--shards '${v.shards}' must be an integer 1..256`);
+      const cpus = v.cpus === undefined ? undefined : Number(v.cpus);
+      if (cpus !== undefined && (!Number.isInteger(cpus) || cpus < 1 || cpus > 64)) throw new UsageError(`--cpus '${v.cpus}' must be an integer 1..64`);
+      if (v.memory) parseMemory(v.memory);
+      const noSelection = !v.scenario && !v.suite;
+      return {
+        cmd: 'plan', kernel: v.kernel ?? defaults.kernel, scenario: v.scenario, suite: v.suite ?? (v.scenario ? undefined : defaults.suite),
+        quick: v.quick ?? (v.full ? false : noSelection), shards, params, out: v.out,
+        accel: v.accel === undefined ? undefined : accel as 'auto', cpus, memory: v.memory,
+      };
+    }
+    case 'merge': {
+      if (pos.length < 2) throw new UsageError('usage: npm run lab -- merge RUN_DIR... [--out DIR] [--allow-mixed]');
+      for (const f of ['kernel', 'scenario', 'suite', 'quick', 'full', 'cpus', 'memory', 'accel', 'threshold'] as const) {
+        if (v[f] !== undefined) throw new UsageError(`merge takes --${f} from the runs' manifests; it accepts --out, --allow-mixed and --json`);
+      }
+      return { cmd: 'merge', dirs: pos.slice(1), out: v.out ?? 'results', allowMixed: !!v['allow-mixed'], json: !!v.json };
+    }
     default:
-      throw new UsageError(`unknown command '${sub}'; commands: run, exec, kernels, scenarios, reproduce, compare, report`);
+      throw new UsageError(`unknown command '${sub}'; commands: run, exec, kernels, scenarios, reproduce, compare, report, plan, merge`);
   }
 }

@@ -10,6 +10,8 @@ import { reproduceRun } from './results/reproduce.js';
 import { killAll } from './vm/children.js';
 import { writeReport, loadRunForReport } from './results/write-report.js';
 import { join } from 'node:path';
+import { planShards } from './scale/plan.js';
+import { mergeRuns } from './results/merge.js';
 
 async function main(argv: string[]): Promise<number> {
   const catalog = loadCatalog();
@@ -57,6 +59,16 @@ async function main(argv: string[]): Promise<number> {
       const r = await compareRuns(c.a, c.b, c.threshold);
       process.stdout.write(c.json ? JSON.stringify(r, null, 2) + '\n' : r.text);
       return r.regressions > 0 ? 1 : 0;
+    }
+    case 'plan':
+      process.stdout.write(JSON.stringify(planShards(c)) + '\n');
+      return 0;
+    case 'merge': {
+      const r = await mergeRuns(c.dirs, { out: c.out, allowMixed: c.allowMixed, argv });
+      for (const d of r.differences) process.stderr.write(`bpf-lab: merged anyway: ${d}\n`);
+      if (c.json) process.stdout.write(JSON.stringify({ runDir: r.runDir, sources: r.manifest.merged?.sources.map((s) => s.runId), differences: r.differences }) + '\n');
+      process.stdout.write(r.runDir + '\n');
+      return 0;
     }
   }
 }

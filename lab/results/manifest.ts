@@ -1,6 +1,8 @@
-import type { PinnedPackage } from '../kernels/catalog.js';
 import type { Toolchain } from '../host/build.js';
 import type { AccelVerdict } from '../vm/accel.js';
+
+/** A kernel package as pinned by the catalog (the catalog's zod schema checks the same fields). */
+export interface PackagePin { name: string; version: string; suite: string; size: number; sha256: string }
 
 /** Everything needed to understand and re-run a run. Written as manifest.json. */
 export interface Manifest {
@@ -20,9 +22,11 @@ export interface Manifest {
   build: { key: string; btfFrom: string; objects: Record<string, string> };
   /** per kernel line: the kernel's selftests bench built for the kernel-bench scenario */
   kernelBench?: Record<string, { source: string; key: string; bench: string; patched: string[]; buildLog: string }>;
-  kernels: { line: string; release: string; packages: PinnedPackage[]; unameR?: string; bootMs?: number; guestUptimeAtHelloS?: number; image: string; initramfs?: string; features?: unknown }[];
+  kernels: { line: string; release: string; packages: PackagePin[]; unameR?: string; bootMs?: number; guestUptimeAtHelloS?: number; image: string; initramfs?: string; features?: unknown }[];
   scenarios: { id: string; params: Record<string, unknown>[] }[];
   timings: { phases: Record<string, number> };
   warnings: string[];
   exitStatus?: number;
+  /** set by `merge`: the run directories this run was merged from */
+  merged?: { sources: { runId: string; dir: string; command: string; exitStatus?: number; kernels: string[]; scenarios: string[] }[] };
 }

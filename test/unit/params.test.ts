@@ -15,7 +15,7 @@ test('--param: syntax, repetition and comma lists; recorded on the run command',
   t.throws(() => parseParamFlags(['producers=1,']), { instanceOf: UsageError, message: /empty value/ });
   const c = parseCommand(['--scenario', 'ringbuf-throughput', '--param', 'producers=2', '--param', 'api=output'], defaults);
   t.like(c, { cmd: 'run', params: { producers: ['2'], api: ['output'] } });
-  t.throws(() => parseCommand(['compare', 'a', 'b', '--param', 'x=1'], defaults), { instanceOf: UsageError, message: /run or to reproduce/ });
+  t.throws(() => parseCommand(['compare', 'a', 'b', '--param', 'x=1'], defaults), { instanceOf: UsageError, message: /a run, plan or reproduce only/ });
   t.like(parseCommand(['reproduce', 'd', '--param', 'producers=1'], defaults), { cmd: 'reproduce', params: { producers: ['1'] }, accel: undefined, threshold: 5 });
   t.like(parseCommand(['reproduce', 'd', '--accel', 'tcg'], defaults), { cmd: 'reproduce', accel: 'tcg' });
   t.throws(() => parseCommand(['reproduce', 'd', '--cpus', '4'], defaults), { instanceOf: UsageError, message: /--cpus from the run's manifest/ });
