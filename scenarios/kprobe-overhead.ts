@@ -1,5 +1,6 @@
 import { defineScenario, durations, higher, lower, none, type ScenarioContext } from './define.js';
 import type { Params } from '../lab/agent/protocol.js';
+import { PROG_METRICS, PROG_METRICS_NOTE } from './prog-metrics.js';
 
 const TRIG = 'Andrii Nakryiko, "[PATCH bpf-next 3/3] selftest/bpf: add BPF triggering benchmark", bpf list 2020-05-08 (selftests/bpf/benchs/bench_trigger.c)';
 const TRIG_SETUP = 'Xeon E5-2680 v4 @ 2.4 GHz, bare metal, `bench -w2 -d5 -a trig-*`, producer loops on getpgid(), program increments a counter; ratio = variant M/s ÷ trig-base M/s (base 9.200 M/s)';
@@ -16,6 +17,7 @@ export async function runTrigger(ctx: ScenarioContext, p: Params, variants: stri
 export const TRIGGER_METRICS = {
   syscalls_per_s: higher('calls/s'), ns_per_call: lower('ns'), overhead_ns: lower('ns'), overhead_pct: lower('%'), ratio_to_baseline: higher('ratio'),
   calls_made: none('calls'), records_counted: none('calls'),
+  ...PROG_METRICS,
 };
 
 export function triggerReference(variant: string, value: number, bench: string) {
@@ -29,7 +31,7 @@ export default defineScenario({
     'Native producer threads loop on getpgid(); one program at a time (kprobe, kretprobe, fentry, fexit on the getpgid syscall ' +
     'function resolved from /proc/kallsyms, e.g. __x64_sys_getpgid) adds one to a global counter with an atomic add, the work of the kernel bench\'s trig-* programs. ' +
     'The baseline variant runs the same loop with nothing attached, first and again last, in the same driver run; overhead_ns = ' +
-    'ns_per_call − ns per call at the mean baseline rate (both phases, which cancels slow host drift). fentry/fexit run only where the kernel supports tracing programs. calls_made must equal records_counted.',
+    'ns_per_call − ns per call at the mean baseline rate (both phases, which cancels slow host drift). fentry/fexit run only where the kernel supports tracing programs. calls_made must equal records_counted.' + PROG_METRICS_NOTE,
   requires: { kernel: '5.5', programs: ['kprobe'] },
   params: { producers: [1, 2] },
   quickParams: { producers: [1] },

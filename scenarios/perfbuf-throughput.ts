@@ -1,4 +1,5 @@
 import { defineScenario, durations, higher, lower, none } from './define.js';
+import { PROG_METRICS, PROG_METRICS_NOTE } from './prog-metrics.js';
 
 const NAKRYIKO = 'Andrii Nakryiko, "bpf: add BPF ringbuf and perf buffer benchmarks", bpf list 2020-05-29 (selftests/bpf/benchs/bench_ringbufs.c)';
 const SETUP = 'Xeon E5-2680 v4 @ 2.4 GHz, bare metal, fentry on getpgid, batch 500 x 8 B records, perf buffer 128 pages/CPU';
@@ -13,7 +14,7 @@ export default defineScenario({
     'bpf_perf_event_output into the calling CPU\'s buffer of a BPF_MAP_TYPE_PERF_EVENT_ARRAY (128 pages per CPU); one consumer on ' +
     'CPU 0 drains every CPU with libbpf perf_buffer__poll. placement and wakeup as in ringbuf-throughput; sampled sets ' +
     'perf_event_attr sample_period = wakeup_events = 500, as the bench does. drops_per_s is the program\'s count of failed outputs; ' +
-    'records_lost_reported is what PERF_RECORD_LOST told the consumer (late). The baseline variant runs the producers with nothing attached.',
+    'records_lost_reported is what PERF_RECORD_LOST told the consumer (late). The baseline variant runs the producers with nothing attached.' + PROG_METRICS_NOTE,
   requires: { kernel: '4.4', maps: ['perf_event_array'], programs: ['tracepoint'], helpers: ['perf_event_output'] },
   params: {
     recordSize: [8, 1024],
@@ -32,6 +33,7 @@ export default defineScenario({
   metrics: {
     events_per_s: higher('events/s'), drops_per_s: lower('events/s'), mb_per_s: higher('MB/s'), syscalls_per_s: higher('calls/s'),
     records_produced: none('records'), records_consumed: none('records'), records_dropped: none('records'), records_lost_reported: none('records'),
+    ...PROG_METRICS,
   },
   baseline: 'baseline',
   estimateS: (_p, quick) => { const d = durations(quick); return 2 * (d.warmup + d.duration) + 5; },

@@ -1,4 +1,5 @@
 import { defineScenario, durations, higher, lower, none } from './define.js';
+import { PROG_METRICS, PROG_METRICS_NOTE } from './prog-metrics.js';
 
 const NAKRYIKO = 'Andrii Nakryiko, "bpf: add BPF ringbuf and perf buffer benchmarks", bpf list 2020-05-29 (selftests/bpf/benchs/bench_ringbufs.c)';
 const SETUP = 'Xeon E5-2680 v4 @ 2.4 GHz, bare metal, fentry on getpgid, batch 500 x 8 B records, 512 KiB ring';
@@ -14,7 +15,7 @@ export default defineScenario({
     'hand-written reader of the mmap\'ed ring); placement=back-to-back is the bench\'s b2b: one batch is seeded, then the consumer ' +
     'triggers the next batch after each drain (one producer only). wakeup=sampled forces a wakeup once 500 records of data are ' +
     'unconsumed (the bench\'s --rb-sampled). The baseline variant runs the producers with nothing attached. ' +
-    'records_produced = program runs × batch = records_consumed + records_dropped.',
+    'records_produced = program runs × batch = records_consumed + records_dropped.' + PROG_METRICS_NOTE,
   requires: { kernel: '5.8', maps: ['ringbuf'], programs: ['tracepoint'] },
   // The published shape (8-byte records, batch 500) × the axes the references vary. The tracepoint hook is measured on
   // the one-producer reserve/libbpf slice only: 28 runs.
@@ -37,6 +38,7 @@ export default defineScenario({
   metrics: {
     events_per_s: higher('events/s'), drops_per_s: lower('events/s'), mb_per_s: higher('MB/s'), syscalls_per_s: higher('calls/s'),
     records_produced: none('records'), records_consumed: none('records'), records_dropped: none('records'),
+    ...PROG_METRICS,
   },
   baseline: 'baseline',
   estimateS: (_p, quick) => { const d = durations(quick); return 2 * (d.warmup + d.duration) + 5; },

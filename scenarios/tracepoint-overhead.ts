@@ -1,5 +1,6 @@
 import { defineScenario, durations } from './define.js';
 import { runTrigger, TRIGGER_METRICS, triggerReference } from './kprobe-overhead.js';
+import { PROG_METRICS_NOTE } from './prog-metrics.js';
 
 export default defineScenario({
   id: 'tracepoint-overhead',
@@ -8,7 +9,7 @@ export default defineScenario({
     'Native producer threads loop on getpgid(); one program at a time counts the calls with one atomic add (the kernel bench\'s trig-* work): a tracepoint ' +
     'program on syscalls/sys_enter_getpgid, or a raw_tracepoint on sys_enter filtered to the getpgid syscall number (it fires ' +
     'on every syscall of every process). The baseline (nothing attached) is measured first and again last in the same driver run; ' +
-    'ratio_to_baseline = variant calls/s ÷ baseline calls/s per interval.',
+    'ratio_to_baseline = variant calls/s ÷ baseline calls/s per interval.' + PROG_METRICS_NOTE,
   requires: { kernel: '5.5', programs: ['tracepoint', 'raw_tracepoint'] },
   params: { producers: [1, 2] },
   quickParams: { producers: [1] },

@@ -10,6 +10,7 @@
  * Options: --record-size B --batch N --producers N --wakeup-every N --hook fentry|tracepoint
  *          --placement parallel|back-to-back --pages N (per CPU) --warmup S --duration S --interval-ms MS */
 #include "buffers.h"
+#include "core/proginfo.h"
 #include <linux/bpf.h>
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
@@ -68,7 +69,9 @@ int main(int argc, char **argv)
 	bpf_program__set_autoload(skel->progs.produce_tp, !o.fentry);
 	const char *func = syscall_func("getpgid");
 	if (o.fentry) bpf_program__set_attach_target(skel->progs.produce_fentry, 0, func);
+	prog_stats_before_load(skel->obj);
 	int err = perfbuf_bpf__load(skel);
+	if (!err) prog_stats_emit(skel->obj);
 	if (err && o.fentry) {
 		emit_skip_variant("perfbuf", "fentry on %s does not load on this kernel (%s)", func, strerror(-err));
 		return 0;

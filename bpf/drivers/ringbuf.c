@@ -10,6 +10,7 @@
  * Options:   --record-size B --batch N --producers N --wakeup-every N --api reserve|output --hook fentry|tracepoint
  *            --placement parallel|back-to-back --consumer libbpf|custom --ring-kb K --warmup S --duration S --interval-ms MS */
 #include "buffers.h"
+#include "core/proginfo.h"
 #include <stdatomic.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -130,7 +131,9 @@ int main(int argc, char **argv)
 	bpf_program__set_autoload(skel->progs.produce_tp, !o.fentry);
 	const char *func = syscall_func("getpgid");
 	if (o.fentry) bpf_program__set_attach_target(skel->progs.produce_fentry, 0, func);
+	prog_stats_before_load(skel->obj);
 	int err = ringbuf_bpf__load(skel);
+	if (!err) prog_stats_emit(skel->obj);
 	if (err && o.fentry) {
 		emit_skip_variant("ringbuf", "fentry on %s does not load on this kernel (%s)", func, strerror(-err));
 		return 0;

@@ -7,6 +7,7 @@
  * Options: --variants a,b,c --producers N --warmup S --duration S --interval-ms MS [--func NAME] */
 #include "common.h"
 #include "core/bench.h"
+#include "core/proginfo.h"
 #include <sys/syscall.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
@@ -64,6 +65,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 6; i++) bpf_program__set_autoload(prog_for(skel, i), wanted[i]);
 	if (wanted[2]) bpf_program__set_attach_target(skel->progs.on_fentry, 0, func);
 	if (wanted[3]) bpf_program__set_attach_target(skel->progs.on_fexit, 0, func);
+	prog_stats_before_load(skel->obj);
 	int err = trigger_bpf__load(skel);
 	if (err && (wanted[2] || wanted[3])) {
 		/* tracing programs need BTF and trampolines: drop fentry/fexit and report them as skipped */
@@ -74,9 +76,11 @@ int main(int argc, char **argv)
 		if (!skel) die("open trigger.bpf.o", errno);
 		wanted[2] = wanted[3] = false;
 		for (int i = 0; i < 6; i++) bpf_program__set_autoload(prog_for(skel, i), wanted[i]);
+		prog_stats_before_load(skel->obj);
 		err = trigger_bpf__load(skel);
 	}
 	if (err) die("load trigger.bpf.o", err);
+	prog_stats_emit(skel->obj);
 	emit_log("syscall function: %s", func);
 
 	/* The baseline runs first and again last (when listed): overheads are taken against the mean of both, which

@@ -29,6 +29,8 @@ export const HOST_FILES: { path: string; pkg: string }[] = [
   { path: '/usr/include/bpf/libbpf.h', pkg: 'libbpf-dev' },
   { path: '/usr/include/gelf.h', pkg: 'libelf-dev' },
   { path: '/usr/include/zlib.h', pkg: 'zlib1g-dev' },
+  // sys/sdt.h (USDT probes in the uprobe driver), in Debian's multiarch include dir
+  { path: '/usr/include/x86_64-linux-gnu/sys/sdt.h', pkg: 'systemtap-sdt-dev' },
 ];
 
 export async function missingPackages(): Promise<string[]> {
