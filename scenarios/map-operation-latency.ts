@@ -1,4 +1,5 @@
 import { defineScenario, durations, lower } from './define.js';
+import { PROG_METRICS, PROG_METRICS_NOTE } from './prog-metrics.js';
 
 const PROTOPOPOV = 'Anton Protopopov, "[PATCH bpf-next v2 7/7] selftest/bpf/benchs: Add benchmark for hashmap lookups", bpf list 2023-02-13 (selftests/bpf/benchs/bench_bpf_hashmap_lookup.c)';
 const SETUP = 'Ryzen 9 3950X, bare metal, 6.3-rc, `bench -d2 -a bpf-hashmap-lookup --key_size=4 --max_entries=65536 --nr_loops=1000000 --map_flags=0x40` ' +
@@ -22,11 +23,11 @@ export default defineScenario({
     'BPF_PROG_TEST_RUN, 256 ops between two bpf_ktime_get_ns() per run (loop overhead included). Variant syscall: the same ops ' +
     'from user space with bpf_map_lookup_elem / update / delete, timed per batch of 256. delete re-inserts the deleted keys ' +
     'after each timed batch; arrays have no delete and only 4-byte keys (skipped at keySize 64). ' +
-    'Each sample is labelled with map and op (they appear in params).',
+    'Each sample is labelled with map and op (they appear in params).' + PROG_METRICS_NOTE,
   requires: { kernel: '5.10', maps: MAPS, programs: ['raw_tracepoint'], helpers: ['ktime_get_ns'] },
   params: { keySize: [4, 64], valueSize: [8], fill: [6, 100] },
   quickParams: { keySize: [4], valueSize: [8], fill: [100] },
-  metrics: { ns_per_op: lower('ns') },
+  metrics: { ns_per_op: lower('ns'), ...PROG_METRICS },
   estimateS: (p, quick) => {
     const d = durations(quick);
     const combos = p.keySize === 4 ? 13 : 9; // (map, op) pairs that run

@@ -3,8 +3,9 @@ import { lower, none, type MetricSpec } from './define.js';
 /**
  * What every driver built on the sampling core reports for each program it loads (bpf/drivers/core/proginfo.c):
  * variant `prog:<name>` from the verifier's statistics log and BPF_OBJ_GET_INFO_BY_FD, variant `object:<name>` for the
- * object's load time. The verifier and image numbers do not depend on the accelerator, so they compare across machines;
- * xlated/JIT sizes have no better direction (a kernel that inlines a helper grows the image and runs faster).
+ * object's load time. The verifier counts and image sizes do not depend on the accelerator, so they compare across
+ * machines; verify_us and load_ms are times (TCG inflates them). xlated/JIT sizes have no better direction (a kernel
+ * that inlines a helper grows the image and runs faster).
  */
 export const PROG_METRICS: Record<string, MetricSpec> = {
   verified_insns: lower('insns'), verifier_states: lower('states'), verify_us: lower('us'),

@@ -9,6 +9,7 @@
  *          --warmup S --duration S --interval-ms MS */
 #include "common.h"
 #include "core/bench.h"
+#include "core/proginfo.h"
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include "mapops.skel.h"
@@ -142,8 +143,10 @@ int main(int argc, char **argv)
 		for (int op = 0; op < 3; op++)
 			bpf_program__set_autoload(prog_of(skel, m, op), want[m] && listed(ops, OPNAMES[op]) && !(is_array(m) && op == 2));
 	}
+	prog_stats_before_load(skel->obj);
 	int err = mapops_bpf__load(skel);
 	if (err) die("load mapops.bpf.o", err);
+	prog_stats_emit(skel->obj);
 	emit_log("max_entries %ld, %ld keys used (fill %ld%%), key %ld B, value %ld B, %d possible CPUs", max_entries, nr_keys, fill, key_size, value_size, ncpu);
 
 	for (int m = 0; m < 5; m++) {

@@ -10,6 +10,7 @@
  * Options: --rate N --consumer epoll|busy-poll --ring-kb K --warmup S --duration S --interval-ms MS [--func NAME] */
 #include "common.h"
 #include "core/bench.h"
+#include "core/proginfo.h"
 #include <sys/syscall.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
@@ -102,8 +103,10 @@ int main(int argc, char **argv)
 	if (!skel) die("open ringbuf_lat.bpf.o", errno);
 	skel->rodata->target_tgid = getpid();
 	bpf_map__set_max_entries(skel->maps.rb, ring_kb * 1024);
+	prog_stats_before_load(skel->obj);
 	int err = ringbuf_lat_bpf__load(skel);
 	if (err) die("load ringbuf_lat.bpf.o", err);
+	prog_stats_emit(skel->obj);
 	kprobe_link = bpf_program__attach_kprobe(skel->progs.stamp, false, func);
 	if (!kprobe_link) die("attach kprobe", errno);
 	emit_log("kprobe on %s, rate %ld/s%s, consumer %s", func, rate, rate ? "" : " (as fast as possible)", busy_poll ? "busy-poll" : "epoll");
