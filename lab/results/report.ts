@@ -6,6 +6,7 @@ import { crossRatios } from './ratios.js';
 import { crossRatioDefs } from '../../scenarios/index.js';
 import { fidelityRows, FIDELITY_TOLERANCE } from './fidelity.js';
 import kernelBench, { fidelityMatches } from '../../scenarios/kernel-bench.js';
+import { PROGRAM_VARIANT, programRows } from './programs.js';
 
 const fmt = (v: number | '' | undefined): string => {
   if (v === '' || v === undefined || !Number.isFinite(v)) return '';
@@ -28,7 +29,7 @@ function table(head: string[], rows: string[][]): string {
 /**
  * Order: (1) the fidelity table — lab vs the kernel's own bench vs published — when the run has matched rows;
  * then `extra.afterFidelity` (the summary and charts); (2) ratios measured within this run; (3) warnings, failed and skipped rows; (4) environment; (5) one section per
- * scenario; (6) timings.
+ * scenario (without its per-program rows); (6) the programs each scenario loaded, per kernel; (7) timings.
  */
 export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: RunOutcome[], scenarios: ScenarioDefinition[],
   /** afterFidelity: the summary and charts (write-report.ts); perScenario: Markdown at the top of each scenario's section */
@@ -92,7 +93,7 @@ export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: Run
     if (!rows.length && !sOutcomes.length) continue;
     out.push(`## ${s.id}: ${s.title}`, '', s.description, '');
     out.push(...(extra.perScenario?.(s.id) ?? []));
-    const measured = rows.filter((r) => r.n > 0 && r.metric);
+    const measured = rows.filter((r) => r.n > 0 && r.metric && !r.variant.startsWith(PROGRAM_VARIANT));
     const anyNotOk = measured.some((r) => r.status !== 'ok');
     if (measured.length) {
       const head = ['kernel', 'variant', 'params', 'metric', 'mean ± stddev', 'median', 'p95', 'n', 'cv', 'unit', ...(anyNotOk ? ['status'] : [])];
@@ -117,9 +118,28 @@ export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: Run
       ])), '');
     }
   }
+  out.push(...programSection(summary));
   out.push('## Timings', '', table(['phase', 'ms'], Object.entries(m.timings.phases).map(([k, v]) => [k, String(v)])), '');
   out.push(`Reproduce: \`npm run lab -- reproduce ${m.runDirName}\``, '');
   return out.join('\n');
+}
+
+/** Verifier and image numbers of every program a run loaded: the rows that compare across machines and accelerators. */
+function programSection(summary: SummaryRow[]): string[] {
+  const rows = programRows(summary);
+  if (!rows.length) return [];
+  const n = (v?: number) => (v === undefined ? '' : String(v));
+  const runs = (p: string[]) => (p.length === 1 ? p[0] : `${p[0]} (+${p.length - 1} runs)`);
+  return [
+    '## BPF programs', '',
+    'Per program loaded: instructions the verifier processed and its total states (verifier statistics log), translated and ' +
+    'JIT image sizes (BPF_OBJ_GET_INFO_BY_FD). These do not depend on the accelerator; verification time (µs, median over the ' +
+    'runs) does. Each BPF object\'s load time is in its scenario\'s table (variant object:<name>, load_ms).', '',
+    table(['kernel', 'scenario', 'program', 'runs', 'verified insns', 'states', 'xlated B', 'JIT B', 'verify µs'], rows.map((r) => [
+      r.kernel, r.scenario, r.program, runs(r.params), n(r.verifiedInsns), n(r.verifierStates), n(r.xlatedBytes), n(r.jitedBytes),
+      r.verifyUs === undefined ? '' : fmt(r.verifyUs),
+    ])), '',
+  ];
 }
 
 /** The first section: the lab's harness against the kernel's own bench in the same VM, and the published number. */

@@ -1,0 +1,28 @@
+import test from 'ava';
+import { summarizeRows, type ResultRow } from '../../lab/results/csv.js';
+import { programRows } from '../../lab/results/programs.js';
+
+const row = (over: Partial<ResultRow>): ResultRow => ({
+  run_id: 'r', kernel: '6.1', kernel_release: '6.1.0', accel: 'tcg', vcpus: 2, scenario: 's', variant: 'v', params: 'n=1',
+  repetition: 0, metric: 'verified_insns', unit: 'insns', value: 1, ...over,
+});
+const lookup = () => ({ references: [], metrics: {} });
+const prog = (params: string, insns: number, verifyUs: number, name = 'prog:p') => [
+  row({ variant: name, params, metric: 'verified_insns', value: insns }),
+  row({ variant: name, params, metric: 'verifier_states', unit: 'states', value: 2 }),
+  row({ variant: name, params, metric: 'xlated_bytes', unit: 'bytes', value: 48 }),
+  row({ variant: name, params, metric: 'jited_bytes', unit: 'bytes', value: 36 }),
+  row({ variant: name, params, metric: 'verify_us', unit: 'us', value: verifyUs }),
+];
+
+test('program table: runs whose program verified the same merge into one row, a different shape gets its own, other variants stay out', (t) => {
+  const rows = [
+    ...prog('n=1', 5, 10), ...prog('n=2', 5, 30), ...prog('n=3', 9, 7),
+    row({ variant: 'object:o', metric: 'load_ms', unit: 'ms', value: 12 }),
+    row({ variant: 'baseline', metric: 'ns_per_call', unit: 'ns', value: 3 }),
+  ];
+  const out = programRows(summarizeRows(rows, [], lookup));
+  t.is(out.length, 2);
+  t.like(out.find((r) => r.verifiedInsns === 5), { program: 'p', params: ['n=1', 'n=2'], verifierStates: 2, xlatedBytes: 48, jitedBytes: 36, verifyUs: 20 });
+  t.like(out.find((r) => r.verifiedInsns === 9), { params: ['n=3'], verifyUs: 7 });
+});
