@@ -9,7 +9,7 @@ export default defineScenario({
     'a nop in the code) and a return, called in a loop by a native producer, the shape of the kernel bench\'s trig-uprobe-nop. ' +
     'mode=overhead: one program at a time, attached with pid -1 to /proc/self/exe as the bench does — uprobe at the function\'s entry, ' +
     'uretprobe at its return, or the USDT probe (libbpf bpf_program__attach_usdt; the program reads the argument with bpf_usdt_arg) — ' +
-    'adds one to a global counter with an atomic add. The baseline variant runs the same loop with nothing attached, first and again last; ' +
+    'adds one to a global counter with an atomic add (before 5.15, without BPF cookies, libbpf attaches USDT to a PIE binary only with a pid: the USDT program then filters on this process, and the run says so in a warning). The baseline variant runs the same loop with nothing attached, first and again last; ' +
     'overhead_ns = ns_per_call − ns per call at the mean baseline rate. probe_hits must equal calls_made; usdt_arg_errors (sum of the ' +
     'arguments the program saw minus the sum passed) must be 0. mode=latency (variant uprobe-ringbuf): a uprobe on the function writes ' +
     'one 16-byte ring buffer record stamped with bpf_ktime_get_ns() per call; one producer calls it 10000 times per second (paced by ' +
