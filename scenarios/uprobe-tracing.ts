@@ -6,7 +6,7 @@ export default defineScenario({
   title: 'uprobe / uretprobe / USDT: ns added per call of a user function, and uprobe → ring buffer latency',
   description:
     'The probed code is the driver\'s own lab_uprobe_target(): a USDT probe (sys/sdt.h, provider bpf_lab, name tick, one argument: ' +
-    'a nop in the code) and a return, called in a loop by a native producer, the shape of the kernel bench\'s trig-uprobe-nop. ' +
+    'a nop in the code) and a return, called in a loop by a native producer, the shape of the kernel bench\'s trig-uprobe-nop (compiled: nop; ret, so the entry uprobe and the USDT probe sit on the same instruction and differ only in what the program does). ' +
     'mode=overhead: one program at a time, attached with pid -1 to /proc/self/exe as the bench does — uprobe at the function\'s entry, ' +
     'uretprobe at its return, or the USDT probe (libbpf bpf_program__attach_usdt; the program reads the argument with bpf_usdt_arg) — ' +
     'adds one to a global counter with an atomic add (before 5.15, without BPF cookies, libbpf attaches USDT to a PIE binary only with a pid: the USDT program then filters on this process, and the run says so in a warning). The baseline variant runs the same loop with nothing attached, first and again last; ' +
