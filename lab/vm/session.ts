@@ -7,6 +7,7 @@ import { ensureInitramfs, type InitramfsResult } from './initramfs.js';
 import { chooseAccel, type AccelChoice, type AccelVerdict } from './accel.js';
 import { Vm, type VmOptions } from './vm.js';
 import { tcgThreading, type TcgThreading } from './tcg.js';
+import { pickFirmware } from './firmware.js';
 import { repoRoot } from '../host/paths.js';
 import { ensureKernelBench, type KernelBench } from '../host/kernel-bench.js';
 import { LabError } from '../errors.js';
@@ -72,7 +73,7 @@ export async function planGuest(host: HostSetup, k: KernelEntry, spec: GuestSpec
   if (!verdict) ui.info(`accelerator: ${accel.accel} (${accel.reason}${accel.cached ? ', remembered' : ''})`);
   const tcg = accel.accel === 'tcg' ? tcgThreading(qemuVersion) : undefined;
   const options: VmOptions = {
-    accel: accel.accel, tcgThread: tcg?.mode, cpus: spec.cpus, memoryMb: spec.memoryMb, kernelImage: image, initrd: initramfs.path, virtiofsd: host.virtiofsd,
+    accel: accel.accel, tcgThread: tcg?.mode, bios: pickFirmware(), cpus: spec.cpus, memoryMb: spec.memoryMb, kernelImage: image, initrd: initramfs.path, virtiofsd: host.virtiofsd,
     node: process.execPath, agentScript: join(repoRoot, 'dist', 'lab', 'agent', 'main.js'), cwd: repoRoot, buildDir: host.build.dir,
     consolePath: spec.consolePath, bootTimeoutMs: accel.accel === 'kvm' ? 60000 : 120000, hubNics: spec.hubNics,
   };

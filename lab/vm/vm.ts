@@ -15,6 +15,7 @@ import { GuestMessage, LineSplitter, type Hello, type HostRequest, type Sample }
 export interface VmOptions {
   accel: Accel;
   tcgThread?: 'multi' | 'single';
+  bios?: string;
   cpus: number;
   memoryMb: number;
   kernelImage: string;
@@ -104,7 +105,7 @@ export class Vm {
       await new Promise<void>((resolve, reject) => server.listen(guest.agentSocket, resolve).once('error', reject));
     }
     const args = qemuArgs({
-      accel: o.accel, tcgThread: o.tcgThread, cpus: o.cpus, memoryMb: o.memoryMb, kernel: o.kernelImage, initrd, append: kernelCommandLine({}),
+      accel: o.accel, tcgThread: o.tcgThread, bios: o.bios, cpus: o.cpus, memoryMb: o.memoryMb, kernel: o.kernelImage, initrd, append: kernelCommandLine({}),
       fsSocket, hubNics: o.hubNics, ...guest,
     });
     const qemu = track(spawn(PDEATHSIG[0], [...PDEATHSIG.slice(1), 'qemu-system-x86_64', ...args], { stdio: ['pipe', 'pipe', 'pipe'] }));

@@ -31,7 +31,10 @@ test('qemu: exec ports are file chardevs; commas in paths are escaped', (t) => {
   t.true(a.includes('virtserialport,chardev=status,name=lab.status'));
   t.is(a.filter((x) => x === 'virtio-serial-pci').length, 1);
   t.is(qemuOptValue('a,b'), 'a,,b');
-  t.true(qemuArgs({ accel: 'tcg', tcgThread: 'single', cpus: 2, memoryMb: 256, kernel: 'k', initrd: 'i', append: '' }).includes('tcg,thread=single'));
+  const single = qemuArgs({ accel: 'tcg', tcgThread: 'single', bios: 'qboot.rom', cpus: 2, memoryMb: 256, kernel: 'k', initrd: 'i', append: '' });
+  t.true(single.includes('tcg,thread=single'));
+  t.is(single[single.indexOf('-bios') + 1], 'qboot.rom');
+  t.false(a.includes('-bios'));
 });
 
 test('tcg threading: single-threaded below QEMU 10, multi from 10, overridable', (t) => {
