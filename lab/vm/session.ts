@@ -75,8 +75,9 @@ export async function planGuest(host: HostSetup, k: KernelEntry, spec: GuestSpec
   const options: VmOptions = {
     accel: accel.accel, tcgThread: tcg?.mode, bios: pickFirmware(), cpus: spec.cpus, memoryMb: spec.memoryMb, kernelImage: image, initrd: initramfs.path, virtiofsd: host.virtiofsd,
     node: process.execPath, agentScript: join(repoRoot, 'dist', 'lab', 'agent', 'main.js'), cwd: repoRoot, buildDir: host.build.dir,
-    consolePath: spec.consolePath, bootTimeoutMs: accel.accel === 'kvm' ? 60000 : 120000, hubNics: spec.hubNics,
+    consolePath: spec.consolePath, bootTimeoutMs: accel.accel === 'kvm' ? 60000 : 300000, hubNics: spec.hubNics,
   };
+  // (TCG on an oversubscribed host: a 7.3 guest under single-threaded TCG took over 120 s to reach the agent here)
   return { options, initramfs, image, imageKind, accel, tcg };
 }
 
