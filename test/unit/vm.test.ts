@@ -75,3 +75,21 @@ test('git: the commit is read from .git files (branch ref, packed ref, detached,
 test('interrupt exit statuses are 128 + signal number', (t) => {
   t.deepEqual(SIGNAL_EXIT, { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 });
 });
+
+// as root, a checkout owned by someone else: the commit is still recorded, git is not run on it
+(process.getuid?.() === 0 ? test : test.skip)('git: another user\'s checkout gets its commit without git running there', async (t) => {
+  const { gitCommit } = await import('../../lab/host/git.js');
+  const dir = mkdtempSync(join(tmpdir(), 'bpf-lab-git-other-'));
+  try {
+    mkdirSync(join(dir, '.git/refs/heads'), { recursive: true });
+    writeFileSync(join(dir, '.git/HEAD'), 'ref: refs/heads/main\n');
+    writeFileSync(join(dir, '.git/refs/heads/main'), `${'c'.repeat(40)}\n`);
+    // a config that would run a command if git read it (core.fsmonitor)
+    writeFileSync(join(dir, '.git/config'), `[core]\n\tfsmonitor = touch ${join(dir, 'pwned')}\n`);
+    spawnSync('chown', ['-R', '65534:65534', dir]);
+    t.is(await gitCommit(dir), `${'c'.repeat(40)} (working tree state not checked: the checkout belongs to uid 65534)`);
+    t.false(spawnSync('test', ['-e', join(dir, 'pwned')]).status === 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
