@@ -27,6 +27,8 @@ export interface VmOptions {
   agentScript: string;
   cwd: string;
   buildDir: string;
+  /** cached feature probe answer handed to the agent (JSON) */
+  features?: string;
   consolePath: string;
   bootTimeoutMs: number;
   hubNics?: number;
@@ -85,7 +87,7 @@ export class Vm {
     let fsdErr = '';
     fsd.stderr!.on('data', (d) => { fsdErr += d; console.write(`[virtiofsd] ${d}`); });
     const initrd = join(dir, 'initrd');
-    await writeBootInitrd(o.initrd, { node: o.node, agent: o.agentScript, cwd: o.cwd, build: o.buildDir, execArgv }, initrd);
+    await writeBootInitrd(o.initrd, { node: o.node, agent: o.agentScript, cwd: o.cwd, build: o.buildDir, execArgv, features: execArgv ? undefined : o.features }, initrd);
     await waitFor(() => existsSync(fsSocket) || fsd.exitCode !== null, 10000);
     if (!existsSync(fsSocket)) {
       fsd.kill('SIGKILL');
