@@ -93,3 +93,19 @@ test('interrupt exit statuses are 128 + signal number', (t) => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('sha256FileMemo: the remembered digest follows the file (a rewrite gives the new digest)', async (t) => {
+  const { sha256FileMemo, sha256File } = await import('../../lab/host/hash.js');
+  const dir = mkdtempSync(join(tmpdir(), 'bpf-lab-memo-'));
+  try {
+    const f = join(dir, 'big');
+    const memo = join(dir, 'memo', 'digests.json');
+    writeFileSync(f, 'one');
+    t.is(await sha256FileMemo(f, memo), await sha256File(f));
+    t.is(await sha256FileMemo(f, memo), await sha256File(f));
+    writeFileSync(f, 'two, longer');
+    t.is(await sha256FileMemo(f, memo), await sha256File(f));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
