@@ -2,16 +2,10 @@
 import { parseCommand, USAGE } from './args.js';
 import { UsageError, LabError, errorMessage } from './errors.js';
 import { loadCatalog } from './kernels/catalog.js';
-import { runLab } from './run.js';
-import { execInGuest } from './vm/exec-in-guest.js';
-import { listKernels, listScenarios } from './listing.js';
-import { compareRuns } from './results/compare.js';
-import { reproduceRun } from './results/reproduce.js';
 import { killAll } from './vm/children.js';
-import { writeReport, loadRunForReport } from './results/write-report.js';
 import { join } from 'node:path';
-import { planShards } from './scale/plan.js';
-import { mergeRuns } from './results/merge.js';
+// each command imports only what it uses: the report renderer alone takes ~1 s to load on a busy host, and
+// `exec` needs none of it
 
 async function main(argv: string[]): Promise<number> {
   const catalog = loadCatalog();
@@ -22,19 +16,19 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE + '\n');
       return 0;
     case 'kernels':
-      process.stdout.write(await listKernels(c.json));
+      process.stdout.write(await (await import('./listing.js')).listKernels(c.json));
       return 0;
     case 'scenarios':
-      process.stdout.write(listScenarios(c.json));
+      process.stdout.write((await import('./listing.js')).listScenarios(c.json));
       return 0;
     case 'run': {
-      const r = await runLab({ ...c, argv });
+      const r = await (await import('./run.js')).runLab({ ...c, argv });
       if (c.json) process.stdout.write(JSON.stringify({ runDir: r.runDir, exitStatus: r.exitStatus }) + '\n');
       process.stdout.write(r.runDir + '\n');
       return r.exitStatus;
     }
     case 'exec': {
-      const r = await execInGuest(c);
+      const r = await (await import('./vm/exec-in-guest.js')).execInGuest(c);
       if (c.json) process.stdout.write(JSON.stringify(r) + '\n');
       else {
         process.stdout.write(r.stdout);
@@ -43,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
       return r.code;
     }
     case 'reproduce': {
-      const r = await reproduceRun({ ...c, argv });
+      const r = await (await import('./results/reproduce.js')).reproduceRun({ ...c, argv });
       if (r.comparison) process.stderr.write(r.comparison.text);
       if (c.json) process.stdout.write(JSON.stringify({ runDir: r.runDir, exitStatus: r.exitStatus, differences: r.differences, regressions: r.comparison?.regressions, compareError: r.compareError }) + '\n');
       process.stdout.write(r.runDir + '\n');
@@ -51,20 +45,21 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'report': {
       const { scenarioById } = await import('../scenarios/index.js');
+      const { writeReport, loadRunForReport } = await import('./results/write-report.js');
       await writeReport(c.runDir, await loadRunForReport(c.runDir, scenarioById));
       process.stdout.write(join(c.runDir, 'report.html') + '\n');
       return 0;
     }
     case 'compare': {
-      const r = await compareRuns(c.a, c.b, c.threshold);
+      const r = await (await import('./results/compare.js')).compareRuns(c.a, c.b, c.threshold);
       process.stdout.write(c.json ? JSON.stringify(r, null, 2) + '\n' : r.text);
       return r.regressions > 0 ? 1 : 0;
     }
     case 'plan':
-      process.stdout.write(JSON.stringify(planShards(c)) + '\n');
+      process.stdout.write(JSON.stringify((await import('./scale/plan.js')).planShards(c)) + '\n');
       return 0;
     case 'merge': {
-      const r = await mergeRuns(c.dirs, { out: c.out, allowMixed: c.allowMixed, argv });
+      const r = await (await import('./results/merge.js')).mergeRuns(c.dirs, { out: c.out, allowMixed: c.allowMixed, argv });
       for (const d of r.differences) process.stderr.write(`bpf-lab: merged anyway: ${d}\n`);
       if (c.json) process.stdout.write(JSON.stringify({ runDir: r.runDir, sources: r.manifest.merged?.sources.map((s) => s.runId), differences: r.differences }) + '\n');
       process.stdout.write(r.runDir + '\n');

@@ -194,7 +194,8 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
           await writeOutputs(); // partial results survive a later crash
         }
       } finally {
-        if (vm) await shutdownGuest(vm, k, ui, warnings);
+        if (vm && !vm.alive && !interrupted) warnings.push(`${k.line}: the VM ${vm.crashLine ? `crashed (${vm.crashLine})` : 'was stopped'} during ${lastScenario} (console in ${consoleName})`);
+        if (vm) await shutdownGuest(vm, k, ui, vm.alive ? warnings : undefined);
       }
     }
   } catch (e) {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { lab, readCsv, unprivilegedCheckout, qemuProcesses } from './helpers.js';
 import { resolveKernels } from '../lab/kernels/catalog.js';
@@ -10,6 +10,13 @@ import { Ui } from '../lab/ui.js';
 // The VM lifecycle: clean poweroff, exec without the agent, hung requests, Ctrl-C, a checkout path that has spaces
 // and a quote in it (the guest gets its paths through files, never through a shell string or the kernel command line).
 const as = unprivilegedCheckout("bpf lab's vm test", { alwaysCopy: true });
+
+/** QEMUs started from this checkout (other test files may run VMs as the same test user at the same time). */
+function ourQemus(): string[] {
+  return qemuProcesses(as.user).filter((pid) => {
+    try { return readlinkSync(`/proc/${pid}/cwd`) === as.cwd; } catch { return false; }
+  });
+}
 
 test.serial('exec from a checkout path with spaces and a quote: stdout, stderr and status come back; the guest powers itself off', async (t) => {
   const consoleLog = join(as.cwd, 'exec console.log');
@@ -27,7 +34,7 @@ test.serial('exec from a checkout path with spaces and a quote: stdout, stderr a
   } finally {
     delete process.env.LAB_EXEC_CONSOLE;
   }
-  t.deepEqual(qemuProcesses(as.user), []);
+  t.deepEqual(ourQemus(), []);
 });
 
 test.serial('a run from that checkout: the agent exits, the guest powers off by itself, the manifest times the shutdown', async (t) => {
@@ -58,7 +65,7 @@ test.serial('Ctrl-C after the first measured run writes results, summary, report
   t.true(readCsv(join(runDir!, 'results.csv')).length > 0, 'the run measured before the interrupt is kept');
   for (const f of ['summary.csv', 'report.md']) t.true(existsSync(join(runDir!, f)), f);
   await new Promise((res) => setTimeout(res, 500));
-  t.deepEqual(qemuProcesses(as.user), []);
+  t.deepEqual(ourQemus(), []);
 });
 
 test.serial('a hung request stops the VM (console kept); the next request runs in a fresh boot', async (t) => {

@@ -2,7 +2,7 @@ import { readdir, readFile, mkdir, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { repoRoot, cachePath } from './paths.js';
-import { sha256, sha256File } from './hash.js';
+import { sha256, sha256File, sha256FileMemo } from './hash.js';
 import { run, runChecked } from './spawn.js';
 import { exists } from '../kernels/packages.js';
 import { LabError } from '../errors.js';
@@ -15,13 +15,14 @@ export async function toolchainVersions(): Promise<Toolchain> {
     const r = await run(cmd, args).catch(() => ({ code: 1, stdout: '', stderr: '' }));
     return (r.stdout || r.stderr).split('\n')[0].trim() || 'unknown';
   };
-  const libbpf = await run('dpkg-query', ['-W', '-f=${Version}', 'libbpf-dev']).catch(() => ({ stdout: '' }));
-  return {
-    clang: await first('clang', ['--version']),
-    bpftool: await first('bpftool', ['version']),
-    libbpf: libbpf.stdout.trim() || (await first('pkg-config', ['--modversion', 'libbpf'])),
-    cc: await first('cc', ['--version']),
-  };
+  // in parallel: each is a process start, slow on a busy host
+  const [libbpf, clang, bpftool, cc] = await Promise.all([
+    run('dpkg-query', ['-W', '-f=${Version}', 'libbpf-dev']).catch(() => ({ stdout: '' })),
+    first('clang', ['--version']),
+    first('bpftool', ['version']),
+    first('cc', ['--version']),
+  ]);
+  return { clang, bpftool, libbpf: libbpf.stdout.trim() || (await first('pkg-config', ['--modversion', 'libbpf'])), cc };
 }
 
 async function sourceFiles(dir: string, rel = ''): Promise<string[]> {
@@ -42,7 +43,7 @@ export async function ensureBuild(btfSource: string, onStep?: (msg: string) => v
   const bpfDir = join(repoRoot, 'bpf');
   const files = await sourceFiles(bpfDir);
   const toolchain = await toolchainVersions();
-  const parts = [JSON.stringify(toolchain), await sha256File(btfSource)];
+  const parts = [JSON.stringify(toolchain), await sha256FileMemo(btfSource, cachePath('build', 'btf-digests.json'))];
   for (const f of files) parts.push(f, await readFile(join(bpfDir, f), 'utf8'));
   const key = sha256(...parts).slice(0, 16);
   const dir = cachePath('build', key);

@@ -13,6 +13,8 @@ export interface BootConfig {
   build: string;
   /** exec mode: init runs this command directly (no agent) and powers off */
   execArgv?: string[];
+  /** the kernel's cached BPF feature probe answer (JSON): the agent says hello without probing */
+  features?: string;
 }
 
 export interface CpioEntry { path: string; data?: string | Buffer; dir?: boolean }
@@ -25,6 +27,7 @@ export function bootConfigEntries(c: BootConfig): CpioEntry[] {
     { path: 'lab/cwd', data: c.cwd },
     { path: 'lab/build', data: c.build },
   ];
+  if (c.features) entries.push({ path: 'lab/features.json', data: c.features });
   if (c.execArgv) {
     entries.push({ path: 'lab/exec', dir: true }, { path: 'lab/exec/argv', dir: true });
     // zero-padded indices so the shell's glob order is argv order

@@ -8,6 +8,8 @@ export interface QemuConfig {
   tcgThread?: 'multi' | 'single';
   cpus: number;
   memoryMb: number;
+  /** firmware passed to -bios (e.g. qboot.rom); QEMU's default SeaBIOS when absent */
+  bios?: string;
   kernel: string;
   initrd: string;
   append: string;
@@ -27,6 +29,7 @@ export function qemuArgs(c: QemuConfig): string[] {
   const args = [
     '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
     ...(c.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', `tcg,thread=${c.tcgThread ?? 'multi'}`, '-cpu', 'max']),
+    ...(c.bios ? ['-bios', c.bios] : []),
     '-smp', String(c.cpus),
     '-m', mem,
     '-serial', 'stdio',

@@ -7,6 +7,8 @@ import { ensureInitramfs, type InitramfsResult } from './initramfs.js';
 import { chooseAccel, type AccelChoice, type AccelVerdict } from './accel.js';
 import { Vm, type VmOptions } from './vm.js';
 import { tcgThreading, type TcgThreading } from './tcg.js';
+import { pickFirmware } from './firmware.js';
+import { featureCacheKey, readCachedFeatures, writeCachedFeatures } from './feature-cache.js';
 import { repoRoot } from '../host/paths.js';
 import { ensureKernelBench, type KernelBench } from '../host/kernel-bench.js';
 import { LabError } from '../errors.js';
@@ -60,7 +62,7 @@ export interface GuestSpec { accel: AccelChoice; cpus: number; memoryMb: number;
 
 export interface Guest { vm: Vm; initramfs: InitramfsResult; image: string; imageKind: string; accel: AccelVerdict }
 
-export interface GuestPlan { options: VmOptions; initramfs: InitramfsResult; image: string; imageKind: string; accel: AccelVerdict; tcg?: TcgThreading }
+export interface GuestPlan { options: VmOptions; initramfs: InitramfsResult; image: string; imageKind: string; accel: AccelVerdict; tcg?: TcgThreading; featureKey: string }
 
 /** Build the initramfs and pick the accelerator (once per run: pass the verdict back in): everything a boot needs. */
 export async function planGuest(host: HostSetup, k: KernelEntry, spec: GuestSpec, ui: Ui, qemuVersion: string, verdict?: AccelVerdict): Promise<GuestPlan> {
@@ -72,18 +74,26 @@ export async function planGuest(host: HostSetup, k: KernelEntry, spec: GuestSpec
   if (!verdict) ui.info(`accelerator: ${accel.accel} (${accel.reason}${accel.cached ? ', remembered' : ''})`);
   const tcg = accel.accel === 'tcg' ? tcgThreading(qemuVersion) : undefined;
   const options: VmOptions = {
-    accel: accel.accel, tcgThread: tcg?.mode, cpus: spec.cpus, memoryMb: spec.memoryMb, kernelImage: image, initrd: initramfs.path, virtiofsd: host.virtiofsd,
+    accel: accel.accel, tcgThread: tcg?.mode, bios: pickFirmware(), cpus: spec.cpus, memoryMb: spec.memoryMb, kernelImage: image, initrd: initramfs.path, virtiofsd: host.virtiofsd,
     node: process.execPath, agentScript: join(repoRoot, 'dist', 'lab', 'agent', 'main.js'), cwd: repoRoot, buildDir: host.build.dir,
-    consolePath: spec.consolePath, bootTimeoutMs: accel.accel === 'kvm' ? 60000 : 120000, hubNics: spec.hubNics,
+    consolePath: spec.consolePath, bootTimeoutMs: accel.accel === 'kvm' ? 60000 : 300000, hubNics: spec.hubNics,
   };
-  return { options, initramfs, image, imageKind, accel, tcg };
+  // (TCG on an oversubscribed host: a 7.3 guest under single-threaded TCG took over 120 s to reach the agent here)
+  const featureKey = await featureCacheKey(art.key, host.build.dir);
+  const cached = await readCachedFeatures(featureKey);
+  if (cached) options.features = JSON.stringify(cached);
+  return { options, initramfs, image, imageKind, accel, tcg, featureKey };
 }
 
 /** Boot a planned guest to agent-ready. */
 export async function bootGuest(plan: GuestPlan, k: KernelEntry, ui: Ui): Promise<Vm> {
   const o = plan.options;
   const vm = await ui.phase(`boot_${k.line}`, `${k.line}: booting ${k.release} (${o.accel}, ${o.cpus} vCPUs)`, () => Vm.start(o));
-  ui.info(`${k.line}: agent ready in ${(vm.bootMs / 1000).toFixed(2)} s (uname -r ${vm.hello.release})`);
+  ui.info(`${k.line}: agent ready in ${(vm.bootMs / 1000).toFixed(2)} s (uname -r ${vm.hello.release}${o.features ? ', BPF features from the cache' : ''})`);
+  if (!o.features && vm.hello.features) {
+    await writeCachedFeatures(plan.featureKey, vm.hello.features);
+    plan.options.features = JSON.stringify(vm.hello.features);
+  }
   return vm;
 }
 

@@ -11,7 +11,10 @@ export function tcgThreading(qemuVersionLine: string, env: NodeJS.ProcessEnv = p
   if (forced === 'multi' || forced === 'single') return { mode: forced, reason: `${forced}-threaded TCG (LAB_TCG_THREAD)` };
   const v = parseQemuVersion(qemuVersionLine);
   if (v && v[0] < SAFE_MTTCG_MAJOR) {
-    return { mode: 'single', reason: `single-threaded TCG: QEMU ${v.join('.')} under multi-threaded TCG lets a vCPU run a stale int3 while the guest kernel patches its text (Oops: int3); QEMU ${SAFE_MTTCG_MAJOR}+ keeps vCPUs parallel` };
+    return {
+      mode: 'single',
+      reason: `single-threaded TCG: QEMU ${v.join('.')} under multi-threaded TCG lets a vCPU run a stale int3 while the guest kernel patches its text (Oops: int3); QEMU ${SAFE_MTTCG_MAJOR}+ keeps vCPUs parallel (Debian 12: apt-get install -t bookworm-backports qemu-system-x86)`,
+    };
   }
   return { mode: 'multi', reason: v ? `multi-threaded TCG (QEMU ${v.join('.')})` : 'multi-threaded TCG (QEMU version unknown)' };
 }

@@ -15,6 +15,7 @@ import { GuestMessage, LineSplitter, type Hello, type HostRequest, type Sample }
 export interface VmOptions {
   accel: Accel;
   tcgThread?: 'multi' | 'single';
+  bios?: string;
   cpus: number;
   memoryMb: number;
   kernelImage: string;
@@ -26,6 +27,8 @@ export interface VmOptions {
   agentScript: string;
   cwd: string;
   buildDir: string;
+  /** cached feature probe answer handed to the agent (JSON) */
+  features?: string;
   consolePath: string;
   bootTimeoutMs: number;
   hubNics?: number;
@@ -84,7 +87,7 @@ export class Vm {
     let fsdErr = '';
     fsd.stderr!.on('data', (d) => { fsdErr += d; console.write(`[virtiofsd] ${d}`); });
     const initrd = join(dir, 'initrd');
-    await writeBootInitrd(o.initrd, { node: o.node, agent: o.agentScript, cwd: o.cwd, build: o.buildDir, execArgv }, initrd);
+    await writeBootInitrd(o.initrd, { node: o.node, agent: o.agentScript, cwd: o.cwd, build: o.buildDir, execArgv, features: execArgv ? undefined : o.features }, initrd);
     await waitFor(() => existsSync(fsSocket) || fsd.exitCode !== null, 10000);
     if (!existsSync(fsSocket)) {
       fsd.kill('SIGKILL');
@@ -104,7 +107,7 @@ export class Vm {
       await new Promise<void>((resolve, reject) => server.listen(guest.agentSocket, resolve).once('error', reject));
     }
     const args = qemuArgs({
-      accel: o.accel, tcgThread: o.tcgThread, cpus: o.cpus, memoryMb: o.memoryMb, kernel: o.kernelImage, initrd, append: kernelCommandLine({}),
+      accel: o.accel, tcgThread: o.tcgThread, bios: o.bios, cpus: o.cpus, memoryMb: o.memoryMb, kernel: o.kernelImage, initrd, append: kernelCommandLine({}),
       fsSocket, hubNics: o.hubNics, ...guest,
     });
     const qemu = track(spawn(PDEATHSIG[0], [...PDEATHSIG.slice(1), 'qemu-system-x86_64', ...args], { stdio: ['pipe', 'pipe', 'pipe'] }));

@@ -31,7 +31,10 @@ test('qemu: exec ports are file chardevs; commas in paths are escaped', (t) => {
   t.true(a.includes('virtserialport,chardev=status,name=lab.status'));
   t.is(a.filter((x) => x === 'virtio-serial-pci').length, 1);
   t.is(qemuOptValue('a,b'), 'a,,b');
-  t.true(qemuArgs({ accel: 'tcg', tcgThread: 'single', cpus: 2, memoryMb: 256, kernel: 'k', initrd: 'i', append: '' }).includes('tcg,thread=single'));
+  const single = qemuArgs({ accel: 'tcg', tcgThread: 'single', bios: 'qboot.rom', cpus: 2, memoryMb: 256, kernel: 'k', initrd: 'i', append: '' });
+  t.true(single.includes('tcg,thread=single'));
+  t.is(single[single.indexOf('-bios') + 1], 'qboot.rom');
+  t.false(a.includes('-bios'));
 });
 
 test('tcg threading: single-threaded below QEMU 10, multi from 10, overridable', (t) => {
@@ -71,4 +74,38 @@ test('git: the commit is read from .git files (branch ref, packed ref, detached,
 
 test('interrupt exit statuses are 128 + signal number', (t) => {
   t.deepEqual(SIGNAL_EXIT, { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 });
+});
+
+// as root, a checkout owned by someone else: the commit is still recorded, git is not run on it
+(process.getuid?.() === 0 ? test : test.skip)('git: another user\'s checkout gets its commit without git running there', async (t) => {
+  const { gitCommit } = await import('../../lab/host/git.js');
+  const dir = mkdtempSync(join(tmpdir(), 'bpf-lab-git-other-'));
+  try {
+    mkdirSync(join(dir, '.git/refs/heads'), { recursive: true });
+    writeFileSync(join(dir, '.git/HEAD'), 'ref: refs/heads/main\n');
+    writeFileSync(join(dir, '.git/refs/heads/main'), `${'c'.repeat(40)}\n`);
+    // a config that would run a command if git read it (core.fsmonitor)
+    writeFileSync(join(dir, '.git/config'), `[core]\n\tfsmonitor = touch ${join(dir, 'pwned')}\n`);
+    spawnSync('chown', ['-R', '65534:65534', dir]);
+    t.is(await gitCommit(dir), `${'c'.repeat(40)} (working tree state not checked: the checkout belongs to uid 65534)`);
+    t.false(spawnSync('test', ['-e', join(dir, 'pwned')]).status === 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sha256FileMemo: the remembered digest follows the file (a rewrite gives the new digest)', async (t) => {
+  const { sha256FileMemo, sha256File } = await import('../../lab/host/hash.js');
+  const dir = mkdtempSync(join(tmpdir(), 'bpf-lab-memo-'));
+  try {
+    const f = join(dir, 'big');
+    const memo = join(dir, 'memo', 'digests.json');
+    writeFileSync(f, 'one');
+    t.is(await sha256FileMemo(f, memo), await sha256File(f));
+    t.is(await sha256FileMemo(f, memo), await sha256File(f));
+    writeFileSync(f, 'two, longer');
+    t.is(await sha256FileMemo(f, memo), await sha256File(f));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
