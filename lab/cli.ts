@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { parseCommand, USAGE } from './args.js';
+import { parseCommand, wantsContainer, USAGE } from './args.js';
 import { UsageError, LabError, errorMessage } from './errors.js';
 import { loadCatalog } from './kernels/catalog.js';
 import { runLab } from './run.js';
@@ -12,11 +12,17 @@ import { writeReport, loadRunForReport } from './results/write-report.js';
 import { join } from 'node:path';
 import { planShards } from './scale/plan.js';
 import { mergeRuns } from './results/merge.js';
+import { containerPlan } from './container/plan.js';
+import { runInContainer } from './container/runner.js';
 
 async function main(argv: string[]): Promise<number> {
   const catalog = loadCatalog();
   const { DEFAULT_SUITE } = await import('../scenarios/index.js');
   const c = parseCommand(argv, { kernel: catalog.default, suite: DEFAULT_SUITE });
+  if (c.cmd !== 'help' && wantsContainer(argv)) {
+    const verbose = 'verbose' in c && c.verbose;
+    return runInContainer(containerPlan(c, argv, process.cwd()), { verbose, base: process.env.LAB_CONTAINER_BASE });
+  }
   switch (c.cmd) {
     case 'help':
       process.stdout.write(USAGE + '\n');

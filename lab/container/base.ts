@@ -1,0 +1,50 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { runChecked } from '../host/spawn.js';
+import { sha256File } from '../host/hash.js';
+import { findMirrors } from '../kernels/apt.js';
+import { LabError } from '../errors.js';
+
+export const BASE_REPO = 'bpf-lab-base';
+
+/**
+ * A minimal Debian bookworm root as a tar, made without any container registry: debootstrap (root only) into a
+ * temporary directory, then one tar with numeric owners.
+ */
+export async function debootstrapTar(tarPath: string, say: (m: string) => void): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    throw new LabError('debootstrap needs root; make the tar as root once (it can be imported by any engine), or use a registry base: LAB_CONTAINER_BASE=debian:bookworm-slim@sha256:DIGEST');
+  }
+  const mirror = (await findMirrors()).archive;
+  const dir = `${tarPath}.root`;
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  try {
+    say(`debootstrap --variant=minbase bookworm from ${mirror} (about a minute)…`);
+    await runChecked('debootstrap', ['--variant=minbase', 'bookworm', dir, mirror]);
+    await runChecked('tar', ['-C', dir, '--numeric-owner', '-cf', `${tarPath}.tmp`, '.']);
+    await rename(`${tarPath}.tmp`, tarPath);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Import a root tar as the base image, tagged by the tar's sha256 (an existing tag is reused). */
+export async function importBase(docker: Docker, tarPath: string): Promise<string> {
+  const tag = `bookworm-${(await sha256File(tarPath)).slice(0, 12)}`;
+  const ref = `${BASE_REPO}:${tag}`;
+  try {
+    await docker.getImage(ref).inspect();
+    return ref;
+  } catch { /* import below */ }
+  const stream = await docker.importImage(createReadStream(tarPath), { repo: BASE_REPO, tag });
+  await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())));
+  await docker.getImage(ref).inspect().catch(() => {
+    throw new LabError(`importing ${tarPath} did not create ${ref}`);
+  });
+  return ref;
+}
+
+export const defaultRootfsTar = (cacheDir: string) => join(cacheDir, 'container', 'debian-bookworm-minbase.tar');
