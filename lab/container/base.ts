@@ -39,11 +39,13 @@ export async function importBase(docker: Docker, tarPath: string): Promise<strin
     await docker.getImage(ref).inspect();
     return ref;
   } catch { /* import below */ }
-  const stream = await docker.importImage(createReadStream(tarPath), { repo: BASE_REPO, tag });
-  await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())));
-  await docker.getImage(ref).inspect().catch(() => {
-    throw new LabError(`importing ${tarPath} did not create ${ref}`);
-  });
+  const stream = await docker.importImage(createReadStream(tarPath));
+  const events = await new Promise<{ status?: string; id?: string }[]>((resolve, reject) =>
+    docker.modem.followProgress(stream, (err, out) => (err ? reject(err) : resolve(out ?? []))));
+  // tag by the id the import reports (Podman 4.3's compat import ignores the tag parameter)
+  const id = events.map((e) => /sha256:[0-9a-f]{64}/.exec(`${e.id ?? ''} ${e.status ?? ''}`)?.[0]).filter(Boolean).pop();
+  if (!id) throw new LabError(`importing ${tarPath} reported no image id`);
+  await docker.getImage(id).tag({ repo: BASE_REPO, tag });
   return ref;
 }
 

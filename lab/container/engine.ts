@@ -34,7 +34,16 @@ export async function connectEngine(): Promise<Engine> {
     throw new LabError(unreachableMessage(endpoint, why));
   }
   const [info, version] = await Promise.all([docker.info(), docker.version()]);
-  const security: string[] = info.SecurityOptions ?? [];
-  const product = version.Components?.find((c) => /podman/i.test(c.Name))?.Name ? 'Podman' : 'Docker';
-  return { docker, endpoint, rootless: security.some((s) => s.includes('name=rootless')), name: `${product} ${version.Version}` };
+  const podman = !!version.Components?.some((c) => /podman/i.test(c.Name));
+  // Docker lists rootless mode in SecurityOptions; Podman's compat /info does not, its own /libpod/info does
+  const rootless = podman ? await podmanRootless(docker) : (info.SecurityOptions ?? []).some((s: string) => s.includes('name=rootless'));
+  return { docker, endpoint, rootless, name: `${podman ? 'Podman' : 'Docker'} ${version.Version}` };
+}
+
+function podmanRootless(docker: Docker): Promise<boolean> {
+  return new Promise((resolve) => {
+    docker.modem.dial({ path: '/libpod/info', method: 'GET', statusCodes: { 200: true } }, (err: unknown, data: unknown) => {
+      resolve(!err && (data as { host?: { security?: { rootless?: boolean } } })?.host?.security?.rootless === true);
+    });
+  });
 }

@@ -41,7 +41,10 @@ export async function ensureImage(engine: Engine, o: ImageOptions): Promise<{ ta
   await new Promise<void>((resolve, reject) => {
     let failure: string | undefined;
     engine.docker.modem.followProgress(stream, (err) => {
-      if (err || failure) reject(new LabError(`image build failed: ${failure ?? errorMessage(err)}`));
+      const why = failure ?? errorMessage(err);
+      // the default base comes from Docker Hub; without a registry, make one (make-base.js) and name it
+      const hint = !o.base && /registry|docker\.io|pull/i.test(why) ? '; no registry? make a base with `node dist/lab/container/make-base.js` and set LAB_CONTAINER_BASE to the tag it prints' : '';
+      if (err || failure) reject(new LabError(`image build failed: ${why}${hint}`));
       else resolve();
     }, (ev: { stream?: string; error?: string; errorDetail?: { message?: string } }) => {
       if (ev.error || ev.errorDetail) failure = (ev.errorDetail?.message ?? ev.error ?? '').trim().split('\n').pop();

@@ -2,8 +2,12 @@ import { resolve } from 'node:path';
 import type { Command } from '../args.js';
 import { UsageError } from '../errors.js';
 
-/** Paths the image itself uses: a host directory bind-mounted over one of them would hide the lab. */
-export const IMAGE_PATHS = ['/opt/bpf-lab', '/var/cache/bpf-lab', '/usr', '/etc', '/proc', '/sys', '/dev', '/tmp'];
+/** Paths the image itself uses: a host directory bind-mounted on one of them (or above one) would hide it. */
+export const IMAGE_PATHS = ['/opt/bpf-lab', '/var/cache/bpf-lab', '/usr', '/etc', '/tmp', '/proc', '/sys', '/dev'];
+/** Paths nothing may be bound inside. */
+const SEALED_PATHS = ['/opt/bpf-lab', '/var/cache/bpf-lab', '/proc', '/sys', '/dev'];
+
+const within = (p: string, dir: string) => dir === '/' || p === dir || p.startsWith(`${dir}/`);
 
 export interface Bind { host: string; readOnly: boolean }
 export interface ContainerPlan { argv: string[]; binds: Bind[]; outDir?: string }
@@ -20,7 +24,7 @@ export function containerPlan(c: Command, argv: string[], cwd: string): Containe
   const binds: Bind[] = [];
   const abs = (p: string, readOnly: boolean) => {
     const a = resolve(cwd, p);
-    if (a === '/' || IMAGE_PATHS.some((x) => a === x || a.startsWith(`${x}/`))) {
+    if (IMAGE_PATHS.some((x) => within(x, a)) || SEALED_PATHS.some((x) => within(a, x))) {
       throw new UsageError(`with --container, '${p}' cannot be used: ${a} is a path of the lab image; pick a directory elsewhere`);
     }
     if (!binds.some((b) => b.host === a)) binds.push({ host: a, readOnly });

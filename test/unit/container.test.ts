@@ -39,6 +39,8 @@ test('container plan: an output directory over a path of the image is refused', 
   const e = t.throws(() => plan(['--container', '--out', '/opt/bpf-lab/results']), { instanceOf: UsageError });
   t.regex(e!.message, /path of the lab image/);
   t.throws(() => plan(['--container', '--out', '/']), { instanceOf: UsageError });
+  t.throws(() => plan(['--container', '--out', '/tmp']), { instanceOf: UsageError });
+  t.is(plan(['--container', '--out', '/tmp/lab-results']).outDir, '/tmp/lab-results');
 });
 
 test('image tag: changes with a source file, its executable bit, a build arg or an extra CA; stable otherwise', (t) => {
