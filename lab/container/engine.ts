@@ -36,13 +36,14 @@ export async function connectEngine(): Promise<Engine> {
   const [info, version] = await Promise.all([docker.info(), docker.version()]);
   const podman = !!version.Components?.some((c) => /podman/i.test(c.Name));
   // Docker lists rootless mode in SecurityOptions; Podman's compat /info does not, its own /libpod/info does
-  const rootless = podman ? await podmanRootless(docker) : (info.SecurityOptions ?? []).some((s: string) => s.includes('name=rootless'));
+  const rootless = podman ? await podmanRootless(docker, version.Version) : (info.SecurityOptions ?? []).some((s: string) => s.includes('name=rootless'));
   return { docker, endpoint, rootless, name: `${podman ? 'Podman' : 'Docker'} ${version.Version}` };
 }
 
-function podmanRootless(docker: Docker): Promise<boolean> {
+function podmanRootless(docker: Docker, apiVersion: string): Promise<boolean> {
   return new Promise((resolve) => {
-    docker.modem.dial({ path: '/libpod/info', method: 'GET', statusCodes: { 200: true } }, (err: unknown, data: unknown) => {
+    // Podman 4 serves its own API only under a version prefix
+    docker.modem.dial({ path: `/v${apiVersion}/libpod/info`, method: 'GET', statusCodes: { 200: true } }, (err: unknown, data: unknown) => {
       resolve(!err && (data as { host?: { security?: { rootless?: boolean } } })?.host?.security?.rootless === true);
     });
   });

@@ -27,8 +27,8 @@ async function kvmDevice(engine: Engine): Promise<Pick<Docker.HostConfig, 'Devic
 
 /**
  * Run the lab inside its image: build or reuse the image, bind the host directories, stream the output live,
- * and return the lab's exit status. The container has no network, runs as the invoking user (on a rootless
- * engine container root is that user), and is removed afterwards, also after Ctrl-C.
+ * and return the lab's exit status. The container has no network, its files on the host belong to the invoking
+ * user, and it is removed afterwards, also after Ctrl-C.
  */
 export async function runInContainer(plan: ContainerPlan, o: ContainerRunOptions): Promise<number> {
   const engine = await connectEngine();
@@ -38,17 +38,36 @@ export async function runInContainer(plan: ContainerPlan, o: ContainerRunOptions
   for (const b of plan.binds) if (!b.readOnly) await mkdir(b.host, { recursive: true });
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
-  const container = await engine.docker.createContainer({
+  const podman = engine.name.startsWith('Podman');
+  const kvm = await kvmDevice(engine);
+  const spec = (hostExtra: Partial<Docker.HostConfig>): Docker.ContainerCreateOptions => ({
     Image: image.tag,
     Cmd: plan.argv,
-    User: engine.rootless ? '0:0' : `${uid}:${gid}`,
+    // The lab runs as the invoking user. Rootless Podman maps that uid to itself with keep-id (as container root,
+    // virtiofsd cannot apply its capabilities there); rootless Docker has no such mode: its root is the user.
+    User: engine.rootless && !podman ? '0:0' : `${uid}:${gid}`,
     Env: ['LAB_IN_CONTAINER=1', ...(process.env.LAB_DEBUG ? [`LAB_DEBUG=${process.env.LAB_DEBUG}`] : [])],
     Labels: { 'bpf-lab': image.tag },
     Tty: false,
     AttachStdout: true,
     AttachStderr: true,
-    HostConfig: { NetworkMode: 'none', Binds: plan.binds.map(bindSpec), ...(await kvmDevice(engine)) },
+    HostConfig: {
+      NetworkMode: 'none',
+      Binds: plan.binds.map(bindSpec),
+      ...(engine.rootless && podman ? { UsernsMode: 'keep-id' } : {}),
+      ...kvm,
+      ...hostExtra,
+    },
   });
+  let container: Docker.Container;
+  try {
+    container = await engine.docker.createContainer(spec({}));
+  } catch (e) {
+    // keep-groups (the user's kvm group inside a rootless container) needs crun; without it, go on without KVM
+    if (!kvm.GroupAdd?.includes('keep-groups')) throw e;
+    say(`/dev/kvm not passed in (${errorMessage(e).split('\n')[0]}); Podman needs crun for that`);
+    container = await engine.docker.createContainer(spec({ Devices: [], GroupAdd: [] }));
+  }
   let interrupted: NodeJS.Signals | undefined;
   let killTimer: NodeJS.Timeout | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
