@@ -1,7 +1,7 @@
 /**
  * The containerized lab end to end: a base image made without a registry (debootstrap + import), the lab image
- * built through Docker's API, a quick ringbuf run inside it as root with Docker and as an ordinary user with
- * rootless Podman, the guest's boundaries inside the container, Ctrl-C. Needs root, dockerd on the default socket
+ * built through Docker's API, a quick ringbuf run inside it with Docker (as root and as an ordinary user in the
+ * docker group) and as an ordinary user with rootless Podman, the guest's boundaries inside the container, Ctrl-C. Needs root, dockerd on the default socket
  * and podman + uidmap installed (.ci/run sets that up).
  */
 import test from 'ava';
@@ -113,6 +113,28 @@ test.serial('Docker: Ctrl-C stops the run and removes the container', async (t) 
   t.deepEqual(await labContainers(docker), []);
 });
 
+test.serial('Docker as an ordinary user (docker group): the lab runs as that uid, the results are its own', async (t) => {
+  const u = podmanUser();
+  spawnSync('usermod', ['-aG', 'docker', PODMAN_USER]);
+  const cwd = userCheckout(u.home);
+  const r = await node(['dist/lab/cli.js', '--container', ...SCENARIO], { cwd, user: PODMAN_USER, home: u.home, env: rootEnv() });
+  t.regex(r.stderr, new RegExp(`container image ${imageTag} \\(cached\\) on Docker`), r.stderr);
+  checkRun(t, r, join(cwd, 'results'), u.uid);
+  t.deepEqual(await labContainers(docker), []);
+});
+
+/** The user's own copy of the checkout, like a user's clone. */
+function userCheckout(home: string): string {
+  const cwd = join(home, 'bpf-lab');
+  rmSync(cwd, { recursive: true, force: true });
+  mkdirSync(cwd);
+  for (const e of ['package.json', 'package-lock.json', 'tsconfig.json', 'kernels', 'bpf', 'images', 'dist', 'node_modules', 'lab', 'scenarios']) {
+    cpSync(join(repo, e), join(cwd, e), { recursive: true });
+  }
+  spawnSync('chown', ['-R', `${PODMAN_USER}:${PODMAN_USER}`, cwd]);
+  return cwd;
+}
+
 /** An ordinary user with subuid/subgid ranges, overlay storage and its own Podman API socket. */
 function podmanUser(): { home: string; uid: number; socket: string; startService: () => () => void } {
   if (spawnSync('id', ['-u', PODMAN_USER]).status !== 0) {
@@ -147,16 +169,10 @@ test.serial('rootless Podman as an ordinary user: the same run, results owned by
   try {
     const podman = new Docker({ socketPath: u.socket });
     for (let i = 0; i < 100 && !(await podman.ping().then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 200));
-    // the user's own checkout, like a user's clone
-    const cwd = join(u.home, 'bpf-lab');
-    rmSync(cwd, { recursive: true, force: true });
-    mkdirSync(cwd);
-    for (const e of ['package.json', 'package-lock.json', 'tsconfig.json', 'kernels', 'bpf', 'images', 'dist', 'node_modules', 'lab', 'scenarios']) {
-      cpSync(join(repo, e), join(cwd, e), { recursive: true });
-    }
+    const cwd = userCheckout(u.home);
     const tar = join(u.home, 'rootfs.tar');
     copyFileSync(defaultRootfsTar(cacheRoot()), tar);
-    spawnSync('chown', ['-R', `${PODMAN_USER}:${PODMAN_USER}`, cwd, tar]);
+    spawnSync('chown', [`${PODMAN_USER}:${PODMAN_USER}`, tar]);
     const as: As = { cwd, user: PODMAN_USER, home: u.home, env: { DOCKER_HOST: `unix://${u.socket}` } };
     const base = await node(['dist/lab/container/make-base.js', tar], as);
     t.is(base.code, 0, base.stderr);

@@ -48,10 +48,11 @@ export async function ensureImage(engine: Engine, o: ImageOptions): Promise<{ ta
       else resolve();
     }, (ev: { stream?: string; error?: string; errorDetail?: { message?: string } }) => {
       if (ev.error || ev.errorDetail) failure = (ev.errorDetail?.message ?? ev.error ?? '').trim().split('\n').pop();
-      const line = ev.stream?.trimEnd();
-      if (!line) return;
-      if (o.verbose) process.stderr.write(`${line}\n`);
-      else if (/^STEP \d+|^Step \d+\/\d+/.test(line)) o.say(`  ${line.slice(0, 140)}`);
+      for (const line of (ev.stream ?? '').split('\n')) {
+        if (!line.trim()) continue;
+        if (o.verbose) process.stderr.write(`${line}\n`);
+        else if (/^STEP \d+|^Step \d+\/\d+/.test(line)) o.say(`  ${line.slice(0, 140)}`);
+      }
     });
   });
   // Podman's compat build reports some failures only by not tagging

@@ -1,10 +1,12 @@
 import { constants, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { access, mkdir } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { connectEngine, type Engine } from './engine.js';
 import { ensureImage } from './image.js';
 import { bindSpec, type ContainerPlan } from './plan.js';
+import { addPasswdEntry } from './passwd.js';
 import { LabError, errorMessage } from '../errors.js';
 
 export interface ContainerRunOptions { verbose: boolean; base?: string }
@@ -67,6 +69,15 @@ export async function runInContainer(plan: ContainerPlan, o: ContainerRunOptions
     if (!kvm.GroupAdd?.includes('keep-groups')) throw e;
     say(`/dev/kvm not passed in (${errorMessage(e).split('\n')[0]}); Podman needs crun for that`);
     container = await engine.docker.createContainer(spec({ Devices: [], GroupAdd: [] }));
+  }
+  // a rootful engine runs the lab as a uid the image has never heard of (keep-id adds it on Podman)
+  if (!engine.rootless && uid !== 0) {
+    try {
+      await addPasswdEntry(container, uid, gid, userInfo().username);
+    } catch (e) {
+      await container.remove({ force: true }).catch(() => undefined);
+      throw new LabError(`could not add uid ${uid} to the container's /etc/passwd: ${errorMessage(e).split('\n')[0]}`);
+    }
   }
   let interrupted: NodeJS.Signals | undefined;
   let killTimer: NodeJS.Timeout | undefined;

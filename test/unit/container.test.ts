@@ -7,6 +7,7 @@ import { containerPlan, bindSpec } from '../../lab/container/plan.js';
 import { contextFiles, imageTag, extraCaCerts } from '../../lab/container/context.js';
 import { engineEndpoint, unreachableMessage } from '../../lab/container/engine.js';
 import { UsageError } from '../../lab/errors.js';
+import { passwdWithUser } from '../../lab/container/passwd.js';
 
 const defaults = { kernel: '6.1', suite: 'phase1' };
 const plan = (argv: string[], cwd = '/home/u/lab') => containerPlan(parseCommand(argv, defaults), argv, cwd);
@@ -70,4 +71,11 @@ test('engine: the endpoint and the unreachable message name DOCKER_HOST, the soc
   t.regex(m, /dockerd/);
   t.regex(m, /podman system service/);
   t.deepEqual(extraCaCerts({}), []);
+});
+
+test('passwd: an unknown uid gets one line (home /tmp); a known uid or a taken name is handled', (t) => {
+  const base = 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n';
+  t.is(passwdWithUser(base, 1001, 1001, 'alice'), `${base}alice:x:1001:1001:bpf-lab user:/tmp:/bin/sh\n`);
+  t.is(passwdWithUser(base, 65534, 65534, 'x'), undefined);
+  t.regex(passwdWithUser(base, 1002, 1002, 'root')!, /\nlab1002:x:1002:1002:/);
 });
