@@ -20,7 +20,14 @@ const OPTIONS = {
   full: { type: 'boolean' }, out: { type: 'string' }, accel: { type: 'string' }, cpus: { type: 'string' }, memory: { type: 'string' },
   json: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, threshold: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   param: { type: 'string', multiple: true }, shards: { type: 'string' }, 'allow-mixed': { type: 'boolean' },
+  container: { type: 'boolean' },
 } as const;
+
+/** `--container` (before any `--`): run the same command inside the lab image (see lab/container). */
+export function wantsContainer(argv: string[]): boolean {
+  const sep = argv.indexOf('--');
+  return (sep < 0 ? argv : argv.slice(0, sep)).includes('--container');
+}
 
 export const USAGE = `usage: npm run lab -- [--kernel LINE[,LINE...]|all] [--scenario ID[,ID...] | --suite NAME] [--quick|--full]
                       [--out DIR] [--accel auto|kvm|tcg] [--cpus N] [--memory SIZE] [--json] [--verbose]
@@ -32,6 +39,7 @@ export const USAGE = `usage: npm run lab -- [--kernel LINE[,LINE...]|all] [--sce
        npm run lab -- plan [--kernel ...] [--scenario ...|--suite NAME] [--quick] [--param ...] --shards N   (a CI job matrix, JSON)
        npm run lab -- merge RUN_DIR... [--out DIR] [--allow-mixed]   (shards' run directories into one run)
        npm run lab -- kernels | scenarios
+       npm run lab -- --container ...   (the same command inside the lab image, on Docker or rootless Podman)
 With no arguments: the default suite in quick mode on the default kernel.`;
 
 /** Memory sizes like 2G, 1536M, 2048 (MiB). */

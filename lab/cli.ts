@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { parseCommand, USAGE } from './args.js';
+import { parseCommand, wantsContainer, USAGE } from './args.js';
 import { UsageError, LabError, errorMessage } from './errors.js';
 import { loadCatalog } from './kernels/catalog.js';
 import { killAll } from './vm/children.js';
@@ -11,6 +11,12 @@ async function main(argv: string[]): Promise<number> {
   const catalog = loadCatalog();
   const { DEFAULT_SUITE } = await import('../scenarios/index.js');
   const c = parseCommand(argv, { kernel: catalog.default, suite: DEFAULT_SUITE });
+  if (c.cmd !== 'help' && wantsContainer(argv)) {
+    const verbose = 'verbose' in c && c.verbose;
+    const { containerPlan } = await import('./container/plan.js');
+    const { runInContainer } = await import('./container/runner.js');
+    return runInContainer(containerPlan(c, argv, process.cwd()), { verbose, base: process.env.LAB_CONTAINER_BASE });
+  }
   switch (c.cmd) {
     case 'help':
       process.stdout.write(USAGE + '\n');
