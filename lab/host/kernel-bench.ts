@@ -125,6 +125,10 @@ export async function ensureKernelBench(entry: KernelEntry, btfSource: string, o
     await writeFile(ready, JSON.stringify({ source: result.source, patched: result.patched, buildMs: result.buildMs, toolchain, builtAt: new Date().toISOString() }, null, 2));
     onStep?.(`built ${result.bench} in ${(result.buildMs / 1000).toFixed(1)} s`);
     return result;
+  } catch (e) {
+    // a failed build keeps its log (beside tmp-*), not the unpacked tree
+    await rm(join(dir, `tmp-${process.pid}`), { recursive: true, force: true });
+    throw e;
   } finally {
     await release();
   }
