@@ -111,8 +111,11 @@ export async function ensureKernelBench(entry: KernelEntry, btfSource: string, o
     const code = await runToLog('nice', ['-n', '10', 'make', '-C', join(tmp, 'src', 'tools/testing/selftests/bpf'), ...MAKE_ARGS(out, btfSource, Math.max(2, cpus().length))], result.log);
     if (code !== 0) {
       const lines = (await readFile(result.log, 'utf8')).split('\n');
-      const first = lines.find((l) => /\berror:|#error/.test(l))?.replace(/^.*?\/tools\/testing\/selftests\/bpf\//, '').trim();
-      const hint = lines.some((l) => /bpf_addr_space_cast|unknown (argument|target)|-mcpu=v4/.test(l)) ? ` (this tree needs a newer clang than ${toolchain.clang})` : '';
+      // a compiler error first; else make's own last complaint (not the "Error N" lines of the parent makes)
+      const first = (lines.find((l) => /\berror:|#error/.test(l)) ?? lines.filter((l) => /\*\*\* (?!\[)/.test(l) && !/Waiting for unfinished|Deleting file/.test(l)).pop())
+        ?.replace(/^.*?\/tools\/testing\/selftests\/bpf\//, '').trim();
+      const hint = lines.some((l) => /bpf_addr_space_cast|unknown (argument|target)|-mcpu=v4/.test(l)) ? ` (this tree needs a newer clang than ${toolchain.clang})`
+        : lines.some((l) => /rst2man not found/.test(l)) ? ' (this tree builds bpftool\'s man pages: install python3-docutils for rst2man)' : '';
       throw new LabError(`building the kernel bench from ${source.name} ${source.version} failed (make exited ${code})${hint}: ${first ?? 'see the log'}; full log: ${result.log}`);
     }
     await rm(join(dir, 'out'), { recursive: true, force: true });
@@ -122,6 +125,10 @@ export async function ensureKernelBench(entry: KernelEntry, btfSource: string, o
     await writeFile(ready, JSON.stringify({ source: result.source, patched: result.patched, buildMs: result.buildMs, toolchain, builtAt: new Date().toISOString() }, null, 2));
     onStep?.(`built ${result.bench} in ${(result.buildMs / 1000).toFixed(1)} s`);
     return result;
+  } catch (e) {
+    // a failed build keeps its log (beside tmp-*), not the unpacked tree
+    await rm(join(dir, `tmp-${process.pid}`), { recursive: true, force: true });
+    throw e;
   } finally {
     await release();
   }

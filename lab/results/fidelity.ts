@@ -24,11 +24,11 @@ function findRow(summary: SummaryRow[], kernel: string, scenario: string, varian
 
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 
-function verdict(m: FidelityMatch, lab: FidelityRow['lab'], bench: FidelityRow['bench'], ratio: number | undefined, otherMethod: boolean): string {
+function verdict(m: FidelityMatch, lab: FidelityRow['lab'], bench: FidelityRow['bench'], ratio: number | undefined, otherMethod: boolean, benchSkipped?: string): string {
   if (m.lab.length === 0) return `no lab counterpart${m.caveat ? `: ${m.caveat}` : ''}`;
   if (otherMethod) return `not comparable: ${m.otherMethod!.why}`;
   if (!lab) return 'not measured in this run (lab row)';
-  if (!bench) return 'not measured in this run (kernel bench row)';
+  if (!bench) return benchSkipped ? `kernel bench skipped: ${benchSkipped}` : 'not measured in this run (kernel bench row)';
   if (ratio === undefined || !Number.isFinite(ratio)) return 'differs: no finite ratio';
   if (Math.abs(ratio - 1) <= FIDELITY_TOLERANCE) return `within ±${pct(FIDELITY_TOLERANCE)}${m.caveat ? ` (note: ${m.caveat})` : ''}`;
   if (m.caveat) return `differs: ${m.caveat}`;
@@ -55,9 +55,12 @@ export function fidelityRows(summary: SummaryRow[], matches: FidelityMatch[], be
       const bench = b && { variant: b.variant, median: b.median, n: b.n, cv: b.cv };
       if (!lab && !bench) continue;
       const ratio = lab && bench && !other ? lab.median / bench.median : undefined;
+      const benchName = m.bench.variant.split(':')[0];
+      const skipped = bench ? undefined : summary.find((r) => r.kernel === kernel && r.scenario === 'kernel-bench' && r.status === 'skipped' &&
+        parseParams(r.params).bench === benchName)?.note;
       out.push({
         kernel, label: m.label, lab, bench, ratio, published: other ? undefined : ref && { value: ref.value, source: ref.source },
-        verdict: verdict(m, lab, bench, ratio, Boolean(other)),
+        verdict: verdict(m, lab, bench, ratio, Boolean(other), skipped),
       });
     }
   }

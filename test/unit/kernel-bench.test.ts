@@ -107,6 +107,8 @@ test('fidelity: rows pair bench and lab by declared params; verdicts within ±10
     row('kernel-bench', 'pb-custom:b2b', 'events_per_s', 'bench=pb-custom', 0.3e6),
     { ...row('kernel-bench', 'trig-kprobe-batched', 'calls_per_s', 'bench=trig-kprobe', 20e6), kernel: '7.3' },
     { ...row('kprobe-overhead', 'kprobe', 'syscalls_per_s', 'producers=1', 1.1e6), kernel: '7.3' },
+    { ...row('tracepoint-overhead', 'tracepoint', 'syscalls_per_s', 'producers=1', 0.3e6), kernel: '7.3' },
+    { ...row('kernel-bench', '', '', 'bench=trig-tp', NaN), kernel: '7.3', n: 0, status: 'skipped', note: 'needs bpf_testmod.ko' },
   ];
   const rows = fidelityRows(summary, fidelityMatches, kernelBench.references);
   const by = (label: string) => rows.find((r) => r.label === label)!;
@@ -127,6 +129,7 @@ test('fidelity: rows pair bench and lab by declared params; verdicts within ±10
   t.is(batched.ratio, undefined);
   t.is(batched.published, undefined);
   t.regex(batched.verdict, /^not comparable: since 6\.10 bench drives the hook from an in-kernel loop/);
+  t.is(rows.find((r) => r.kernel === '7.3' && r.label === 'trig-tp')!.verdict, 'kernel bench skipped: needs bpf_testmod.ko');
   t.deepEqual(fidelityRows(summary.filter((r) => r.scenario !== 'kernel-bench'), fidelityMatches, kernelBench.references), []);
 });
 
