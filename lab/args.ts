@@ -5,6 +5,7 @@ import { parseParamFlags, type ParamFilter } from './param-filter.js';
 export type Command =
   | { cmd: 'run'; kernel: string; scenario?: string; suite?: string; quick: boolean; out: string; accel: 'auto' | 'kvm' | 'tcg'; cpus: number; memoryMb: number; json: boolean; verbose: boolean; params: ParamFilter }
   | { cmd: 'kernels'; json: boolean }
+  | { cmd: 'kernels-build'; source: string; name?: string; jobs?: number; json: boolean }
   | { cmd: 'scenarios'; json: boolean }
   /** accel only when given: reproduce uses the recorded accelerator unless told otherwise */
   | { cmd: 'reproduce'; runDir: string; out: string; accel?: 'auto' | 'kvm' | 'tcg'; threshold: number; params: ParamFilter; json: boolean; verbose: boolean }
@@ -18,7 +19,7 @@ export type Command =
 const OPTIONS = {
   kernel: { type: 'string' }, scenario: { type: 'string' }, suite: { type: 'string' }, quick: { type: 'boolean' },
   full: { type: 'boolean' }, out: { type: 'string' }, accel: { type: 'string' }, cpus: { type: 'string' }, memory: { type: 'string' },
-  json: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, threshold: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' }, name: { type: 'string' }, jobs: { type: 'string' }, verbose: { type: 'boolean', short: 'v' }, threshold: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   param: { type: 'string', multiple: true }, shards: { type: 'string' }, 'allow-mixed': { type: 'boolean' },
   container: { type: 'boolean' },
 } as const;
@@ -29,7 +30,7 @@ export function wantsContainer(argv: string[]): boolean {
   return (sep < 0 ? argv : argv.slice(0, sep)).includes('--container');
 }
 
-export const USAGE = `usage: npm run lab -- [--kernel LINE[,LINE...]|all] [--scenario ID[,ID...] | --suite NAME] [--quick|--full]
+export const USAGE = `usage: npm run lab -- [--kernel LINE|NAME|PATH|oci:REF@sha256:D[,...]|all] [--scenario ID[,ID...] | --suite NAME] [--quick|--full]
                       [--out DIR] [--accel auto|kvm|tcg] [--cpus N] [--memory SIZE] [--json] [--verbose]
                       [--param KEY=VALUE[,VALUE...]]...   (a subset of the scenarios' parameter matrix)
        npm run lab -- exec [--kernel LINE] -- COMMAND [ARG...]   (boot, run one command as guest root, power off)
@@ -38,6 +39,7 @@ export const USAGE = `usage: npm run lab -- [--kernel LINE[,LINE...]|all] [--sce
        npm run lab -- report RUN_DIR   (write the run's report, charts and benchmark.json again from its CSV)
        npm run lab -- plan [--kernel ...] [--scenario ...|--suite NAME] [--quick] [--param ...] --shards N   (a CI job matrix, JSON)
        npm run lab -- merge RUN_DIR... [--out DIR] [--allow-mixed]   (shards' run directories into one run)
+       npm run lab -- kernels build SOURCE [--name NAME] [--jobs N]   (SOURCE: kernel tarball or source tree)
        npm run lab -- kernels | scenarios
        npm run lab -- --container ...   (the same command inside the lab image, on Docker or rootless Podman)
 With no arguments: the default suite in quick mode on the default kernel.`;
@@ -97,7 +99,17 @@ export function parseCommand(argv: string[], defaults: { kernel: string; suite: 
       if (!Number.isInteger(cpus) || cpus < 1 || cpus > 64) throw new UsageError(`--cpus '${v.cpus}' must be an integer 1..64`);
       return { cmd: 'exec', kernel: v.kernel ?? defaults.kernel, argv: pos.slice(1), accel: accel as 'auto', cpus, memoryMb: v.memory ? parseMemory(v.memory) : 2048, json: !!v.json, verbose: !!v.verbose };
     }
-    case 'kernels':
+    case 'kernels': {
+      if (pos[1] === 'build') {
+        if (pos.length !== 3) throw new UsageError('usage: npm run lab -- kernels build SOURCE [--name NAME] [--jobs N]  (SOURCE: a linux-*.tar.xz or a kernel source tree)');
+        if (v.name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(v.name)) throw new UsageError(`--name '${v.name}' must be letters, digits, '.', '_' or '-' (at most 64)`);
+        const jobs = v.jobs === undefined ? undefined : Number(v.jobs);
+        if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1 || jobs > 256)) throw new UsageError(`--jobs '${v.jobs}' must be an integer 1..256`);
+        return { cmd: 'kernels-build', source: pos[2], name: v.name, jobs, json: !!v.json };
+      }
+      if (pos.length > 1) throw new UsageError(`unknown kernels subcommand '${pos[1]}'; use: kernels, kernels build SOURCE [--name NAME]`);
+      return { cmd: 'kernels', json: !!v.json };
+    }
     case 'scenarios':
       return { cmd: sub, json: !!v.json };
     case 'reproduce':

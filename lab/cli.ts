@@ -24,6 +24,12 @@ async function main(argv: string[]): Promise<number> {
     case 'kernels':
       process.stdout.write(await (await import('./listing.js')).listKernels(c.json));
       return 0;
+    case 'kernels-build': {
+      const { kernelsBuild } = await import('./kernels/build-command.js');
+      const r = await kernelsBuild(c, (m) => process.stderr.write(`bpf-lab: ${m}\n`));
+      process.stdout.write(c.json ? JSON.stringify(r, null, 2) + '\n' : `${r.name}\n`);
+      return 0;
+    }
     case 'scenarios':
       process.stdout.write((await import('./listing.js')).listScenarios(c.json));
       return 0;

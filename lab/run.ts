@@ -123,7 +123,12 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
     ui.info(`interrupted (${sig}): stopping the VM and writing the results measured so far`);
   });
   try {
-    const host = await prepareHost(kernels, ui, [...new Set(scenarios.flatMap((s) => s.hostTools ?? []))]);
+    const scenarioNeeds = scenarios.flatMap((s) => (s.requires.config ?? []).map((opt) => ({ options: [opt], neededBy: s.id })));
+    const host = await prepareHost(kernels, ui, [...new Set(scenarios.flatMap((s) => s.hostTools ?? []))], scenarioNeeds);
+    for (const mk of manifest.kernels) {
+      const art = host.kernels.get(mk.line)!;
+      Object.assign(mk, { release: art.entry.release, source: art.source, imageSha256: art.imageSha256 });
+    }
     for (const [line, kb] of host.kernelBench) {
       (manifest.kernelBench ??= {})[line] = { source: kb.source, key: kb.key, bench: kb.bench, patched: kb.patched, buildLog: kb.log };
     }
@@ -189,7 +194,8 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
             }
           }
           lastScenario = s.id;
-          const ok = await runScenario(vm, s, matrices[s.id], k, manifest, o, ui, rows, outcomes, host.tools.get(k.line));
+          const gap = host.configMissing.get(k.line)?.filter((m) => m.neededBy.includes(s.id)).map((m) => m.option);
+          const ok = await runScenario(vm, s, matrices[s.id], k, manifest, o, ui, rows, outcomes, host.tools.get(k.line), gap?.length ? `kernel config lacks ${gap.join(', ')}` : undefined);
           if (!ok) failed = true;
           await writeOutputs(); // partial results survive a later crash
         }
@@ -213,9 +219,9 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
   return { runDir, exitStatus: manifest.exitStatus, manifest };
 }
 
-async function runScenario(vm: Vm, s: ScenarioDefinition, matrix: Params[], k: KernelEntry, m: Manifest, o: RunOptions, ui: Ui, rows: ResultRow[], outcomes: RunOutcome[], tools?: Record<string, string>): Promise<boolean> {
+async function runScenario(vm: Vm, s: ScenarioDefinition, matrix: Params[], k: KernelEntry, m: Manifest, o: RunOptions, ui: Ui, rows: ResultRow[], outcomes: RunOutcome[], tools?: Record<string, string>, configGap?: string): Promise<boolean> {
   const t0 = Date.now();
-  const unmet = unmetRequirement(s.requires, vm.hello.release, vm.hello.features);
+  const unmet = configGap ?? unmetRequirement(s.requires, vm.hello.release, vm.hello.features);
   if (unmet) {
     ui.info(`${k.line}: ${s.id} skipped: ${unmet}`);
     outcomes.push({ kernel: k.line, scenario: s.id, params: '', status: 'skipped', note: unmet, wallMs: 0 });

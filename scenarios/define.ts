@@ -8,6 +8,8 @@ export interface Requirements {
   maps?: string[];
   programs?: string[];
   helpers?: string[];
+  /** kernel config options (without CONFIG_), built in or as modules; checked on the host before booting */
+  config?: string[];
 }
 
 /** A published number to put beside a measured one (docs/references.md lists them with their setups). */
@@ -109,6 +111,7 @@ const DefinitionShape = z.object({
   requires: z.object({
     kernel: z.string().regex(/^\d+\.\d+$/).optional(),
     maps: z.array(z.string()).optional(), programs: z.array(z.string()).optional(), helpers: z.array(z.string()).optional(),
+    config: z.array(z.string().regex(/^[A-Z0-9_]+$/, 'config options are written without CONFIG_, e.g. VETH')).optional(),
   }).strict(),
   params: matrix,
   quickParams: matrix.optional(),

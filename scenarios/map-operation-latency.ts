@@ -24,7 +24,7 @@ export default defineScenario({
     'from user space with bpf_map_lookup_elem / update / delete, timed per batch of 256. delete re-inserts the deleted keys ' +
     'after each timed batch; arrays have no delete and only 4-byte keys (skipped at keySize 64). ' +
     'Each sample is labelled with map and op (they appear in params).' + PROG_METRICS_NOTE,
-  requires: { kernel: '5.10', maps: MAPS, programs: ['raw_tracepoint'], helpers: ['ktime_get_ns'] },
+  requires: { kernel: '5.10', maps: MAPS, programs: ['raw_tracepoint'], helpers: ['ktime_get_ns'], config: ['BPF_EVENTS'] },
   params: { keySize: [4, 64], valueSize: [8], fill: [6, 100] },
   quickParams: { keySize: [4], valueSize: [8], fill: [100] },
   metrics: { ns_per_op: lower('ns'), ...PROG_METRICS },

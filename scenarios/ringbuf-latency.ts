@@ -13,7 +13,7 @@ export default defineScenario({
     'consumer=epoll: the consumer sleeps in epoll_wait and is woken by the ring buffer\'s irq_work notification; consumer=busy-poll: ' +
     'it spins on ring_buffer__consume (data path only, no wakeup). Under TCG the producer and consumer vCPUs are host threads: when ' +
     'the host is busy (other VMs), a descheduled vCPU adds milliseconds, so tails (and even P50) vary widely from run to run.' + PROG_METRICS_NOTE,
-  requires: { kernel: '5.8', maps: ['ringbuf'], programs: ['kprobe'], helpers: ['ringbuf_reserve', 'ktime_get_ns'] },
+  requires: { kernel: '5.8', maps: ['ringbuf'], programs: ['kprobe'], helpers: ['ringbuf_reserve', 'ktime_get_ns'], config: ['BPF_EVENTS', 'KPROBES', 'KPROBE_EVENTS'] },
   params: { rate: [10000, 'max'], consumer: ['epoll', 'busy-poll'] },
   quickParams: { rate: [10000, 'max'], consumer: ['epoll'] },
   metrics: {

@@ -16,7 +16,7 @@ export default defineScenario({
     'triggers the next batch after each drain (one producer only). wakeup=sampled forces a wakeup once 500 records of data are ' +
     'unconsumed (the bench\'s --rb-sampled). The baseline variant runs the producers with nothing attached. ' +
     'records_produced = program runs × batch = records_consumed + records_dropped.' + PROG_METRICS_NOTE,
-  requires: { kernel: '5.8', maps: ['ringbuf'], programs: ['tracepoint'] },
+  requires: { kernel: '5.8', maps: ['ringbuf'], programs: ['tracepoint'], config: ['BPF_EVENTS', 'FTRACE_SYSCALLS'] },
   // The published shape (8-byte records, batch 500) × the axes the references vary. The tracepoint hook is measured on
   // the one-producer reserve/libbpf slice only: 28 runs.
   params: {

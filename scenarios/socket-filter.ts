@@ -11,7 +11,7 @@ export default defineScenario({
     'packet or drops all, counting its verdicts in a per-CPU array. pps_received is what the application read; pps_accepted / ' +
     'pps_dropped are the filter\'s verdicts. Packet accounting as in the xdp scenario, with packets_seen = filter runs ' +
     '(baseline: vb rx_packets); packets_received + socket_drops (Udp RcvbufErrors) = packets accepted by the filter.',
-  requires: { kernel: '5.10', maps: ['percpu_array'], programs: ['socket_filter'] },
+  requires: { kernel: '5.10', maps: ['percpu_array'], programs: ['socket_filter'], config: ['VETH', 'NET_NS'] },
   params: { pktSize: [60] },
   metrics: {
     pps_received: higher('packets/s'), pps_accepted: higher('packets/s'), pps_dropped: higher('packets/s'), packets_received: none('packets'),

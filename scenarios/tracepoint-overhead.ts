@@ -10,7 +10,7 @@ export default defineScenario({
     'program on syscalls/sys_enter_getpgid, or a raw_tracepoint on sys_enter filtered to the getpgid syscall number (it fires ' +
     'on every syscall of every process). The baseline (nothing attached) is measured first and again last in the same driver run; ' +
     'ratio_to_baseline = variant calls/s ÷ baseline calls/s per interval.' + PROG_METRICS_NOTE,
-  requires: { kernel: '5.5', programs: ['tracepoint', 'raw_tracepoint'] },
+  requires: { kernel: '5.5', programs: ['tracepoint', 'raw_tracepoint'], config: ['BPF_EVENTS', 'FTRACE_SYSCALLS'] },
   params: { producers: [1, 2] },
   quickParams: { producers: [1] },
   metrics: TRIGGER_METRICS,

@@ -21,7 +21,7 @@ export default defineScenario({
     'interval from a log-linear histogram, as in ringbuf-latency. The kernel bench\'s published trig-uprobe-nop and ' +
     'trig-uretprobe-nop rates are listed beside calls_per_s as context only: same shape, but absolute rates on bare metal, with no ' +
     'published base rate to form a ratio.' + PROG_METRICS_NOTE,
-  requires: { kernel: '5.8', maps: ['ringbuf'], programs: ['kprobe'], helpers: ['ringbuf_reserve', 'ktime_get_ns'] },
+  requires: { kernel: '5.8', maps: ['ringbuf'], programs: ['kprobe'], helpers: ['ringbuf_reserve', 'ktime_get_ns'], config: ['BPF_EVENTS', 'UPROBES', 'UPROBE_EVENTS'] },
   params: { mode: ['overhead', 'latency'] },
   quickParams: { mode: ['overhead', 'latency'] },
   metrics: {

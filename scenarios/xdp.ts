@@ -53,7 +53,7 @@ export default defineScenario({
     'and packets_lost = sent + send_errors − seen; on veth a lost frame is one the sender\'s device dropped, so packets_lost ' +
     'equals sender_tx_dropped. Without a program the device\'s rx count may include a stray frame the generator did not send ' +
     '(packets_lost −1).',
-  requires: { kernel: '5.10', maps: ['percpu_array', 'devmap', 'ringbuf'], programs: ['xdp'] },
+  requires: { kernel: '5.10', maps: ['percpu_array', 'devmap', 'ringbuf'], programs: ['xdp'], config: ['VETH', 'NET_NS', 'NET_PKTGEN'] },
   params: { mode: ['native', 'generic', 'test_run'], pktSize: [60, 1500] },
   quickParams: { mode: ['native', 'generic', 'test_run'], pktSize: [60] },
   metrics: {

@@ -77,8 +77,8 @@ const RECIPE = JSON.stringify({ v: 1, parts: TREE_PARTS, make: MAKE_ARGS('OUT', 
 export const kernelBenchRecipeHash = () => sha256(RECIPE).slice(0, 16);
 
 export async function ensureKernelBench(entry: KernelEntry, btfSource: string, onStep?: (msg: string) => void): Promise<KernelBench> {
-  const source = entry.source;
-  if (!source) throw new LabError(`kernel line ${entry.line} has no pinned source package in kernels/catalog.json; the kernel-bench scenario needs one`);
+  const source = entry.kind === 'debian' ? entry.source : undefined;
+  if (!source) throw new LabError(`kernel ${entry.line} has no pinned Debian source package in kernels/catalog.json; the kernel-bench scenario needs one`);
   const toolchain: Toolchain = await toolchainVersions();
   const key = sha256(source.sha256, kernelBenchRecipeHash(), JSON.stringify(toolchain), await sha256File(btfSource)).slice(0, 16);
   const dir = cachePath('kernel-bench', `${entry.line}-${key}`);

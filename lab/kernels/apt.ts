@@ -81,9 +81,10 @@ function aptOptions(dir: string): string[] {
 }
 
 const LIST_MAX_AGE_MS = 6 * 3600 * 1000;
+const LIST_RECHECK_MS = 10 * 60 * 1000;
 
 /** Make sure the lab's package lists exist and are fresh enough; serialised by a lock. */
-export async function ensureAptLists(suites: string[], force = false): Promise<string> {
+export async function ensureAptLists(suites: string[], maxAgeMs = LIST_MAX_AGE_MS): Promise<string> {
   const dir = aptDir();
   await mkdir(join(dir, 'lists', 'partial'), { recursive: true });
   await mkdir(join(dir, 'cache', 'archives', 'partial'), { recursive: true });
@@ -94,9 +95,9 @@ export async function ensureAptLists(suites: string[], force = false): Promise<s
     let fresh = false;
     try {
       const [st, old] = await Promise.all([stat(stampFile), readFile(join(dir, 'sources.list'), 'utf8')]);
-      fresh = old === sources && Date.now() - st.mtimeMs < LIST_MAX_AGE_MS;
+      fresh = old === sources && Date.now() - st.mtimeMs < maxAgeMs;
     } catch { /* never updated */ }
-    if (!fresh || force) {
+    if (!fresh) {
       await writeFile(join(dir, 'sources.list'), sources);
       const r = await run('apt-get', [...aptOptions(dir), 'update']);
       if (r.code !== 0) throw new LabError(`apt-get update (lab lists under ${dir}) failed: ${lastLines(r.stderr || r.stdout)}`);
@@ -108,19 +109,26 @@ export async function ensureAptLists(suites: string[], force = false): Promise<s
   return dir;
 }
 
+/** The archive no longer serves these pinned versions (Debian drops superseded ones). */
+export class PinsGone extends LabError {
+  constructor(readonly gone: PinnedPackage[]) {
+    super(`the Debian archive no longer serves ${gone.map((p) => `${p.name} ${p.version}`).join(', ')} (pinned in kernels/catalog.json)`);
+  }
+}
+
 /** Download exactly the pinned versions into destDir. A pin the archive no longer serves is a clear error. */
 export async function downloadPinned(pkgs: PinnedPackage[], destDir: string, suites: string[]): Promise<void> {
   const dir = await ensureAptLists(suites);
   const specs = pkgs.map((p) => `${p.name}=${p.version}`);
   let r = await run('apt-get', [...aptOptions(dir), 'download', ...specs], { cwd: destDir });
   if (r.code !== 0 && /not found|Unable to locate|Can't find a source/i.test(r.stderr)) {
-    await ensureAptLists(suites, true); // lists may predate the pin: refresh once
+    await ensureAptLists(suites, LIST_RECHECK_MS); // lists may predate the pin: refresh once, unless just refreshed
     r = await run('apt-get', [...aptOptions(dir), 'download', ...specs], { cwd: destDir });
   }
   if (r.code !== 0) {
     const gone = pkgs.filter((p) => r.stderr.includes(p.name));
     if (gone.length && /not found|Unable to locate|Can't find a source/i.test(r.stderr)) {
-      throw new LabError(`the Debian archive no longer serves ${gone.map((p) => `${p.name} ${p.version}`).join(', ')} (pinned in kernels/catalog.json); update the pin or fetch it from snapshot.debian.org`);
+      throw new PinsGone(gone);
     }
     throw new LabError(`apt-get download failed: ${lastLines(r.stderr || r.stdout)}`);
   }
@@ -128,4 +136,21 @@ export async function downloadPinned(pkgs: PinnedPackage[], destDir: string, sui
 
 function lastLines(s: string): string {
   return s.trim().split('\n').filter((l) => !/unsandboxed/.test(l)).slice(-2).join(' | ');
+}
+
+/**
+ * Which of these exact versions the mirror serves, per the lab's package lists (one apt-cache call: it rebuilds its
+ * cache each time, which takes seconds). undefined: the lists were never fetched.
+ */
+export async function aptServed(pkgs: PinnedPackage[]): Promise<Set<string> | undefined> {
+  const dir = aptDir();
+  try { await stat(join(dir, 'updated')); } catch { return undefined; }
+  const r = await run('apt-cache', [...aptOptions(dir), 'show', '--no-all-versions', ...pkgs.map((p) => `${p.name}=${p.version}`)]);
+  const served = new Set<string>();
+  for (const stanza of r.stdout.split(/\n\s*\n/)) {
+    const name = /^Package: (.+)$/m.exec(stanza)?.[1];
+    const version = /^Version: (.+)$/m.exec(stanza)?.[1];
+    if (name && version) served.add(`${name}=${version}`);
+  }
+  return served;
 }

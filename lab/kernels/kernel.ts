@@ -1,41 +1,69 @@
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import lockfile from 'proper-lockfile';
 import { loadCatalog, type KernelEntry } from './catalog.js';
 import { ensurePackages, exists } from './packages.js';
 import { extractVmlinux } from './kernel-image.js';
-import { sha256 } from '../host/hash.js';
+import { extractIkconfig, parseKernelConfig } from './kconfig.js';
+import { sha256, sha256File } from '../host/hash.js';
+import { builtKernel } from './build.js';
+import { tarballKernel } from './kernel-org.js';
+import { pathKernel } from './local.js';
+import { ociKernel } from './oci.js';
 
 export interface KernelArtifacts {
   entry: KernelEntry;
-  /** content key of the pinned package set */
+  /** content key of what was booted (package pins, build key, image digest) */
   key: string;
-  root: string;
   vmlinuz: string;
   /** uncompressed ELF (PVH boot, BTF); undefined when the image could not be unpacked */
   vmlinux?: string;
-  config: string;
-  modulesDir: string;
+  /** the kernel's .config; undefined when neither a file nor the image's IKCONFIG had one */
+  config?: string;
+  /** lib/modules/RELEASE of this kernel; undefined when it comes without modules (everything built in) */
+  modulesDir?: string;
   pvh: boolean;
+  imageSha256: string;
+  /** where it came from, for the manifest and `kernels` */
+  source: string;
 }
 
 export const kernelKey = (entry: KernelEntry) => sha256(entry.packages.map((p) => p.sha256).join(',')).slice(0, 16);
 
 export async function ensureKernel(entry: KernelEntry, onStep?: (msg: string) => void): Promise<KernelArtifacts> {
+  switch (entry.kind) {
+    case 'debian': return debianKernel(entry, onStep);
+    case 'tarball': return tarballKernel(entry, onStep);
+    case 'built': return builtKernel(entry);
+    case 'oci': return ociKernel(entry, onStep);
+    case 'path': return pathKernel(entry, onStep);
+  }
+}
+
+async function debianKernel(entry: Extract<KernelEntry, { kind: 'debian' }>, onStep?: (msg: string) => void): Promise<KernelArtifacts> {
   const catalog = loadCatalog();
   const root = await ensurePackages(`linux-${entry.line}`, entry.packages, catalog.suites, onStep);
-  const vmlinuz = join(root, entry.vmlinuz);
-  const config = join(root, entry.config);
-  const pvh = /^CONFIG_PVH=y$/m.test(await readFile(config, 'utf8'));
-  const vmlinuxPath = join(root, '..', 'vmlinux');
-  let vmlinux: string | undefined;
-  if (await exists(vmlinuxPath)) vmlinux = vmlinuxPath;
-  else {
-    const release = await lockfile.lock(join(root, '..'), { retries: { retries: 300, minTimeout: 200, maxTimeout: 1000 } });
+  return finishArtifacts({
+    entry, key: kernelKey(entry), dir: join(root, '..'), vmlinuz: join(root, entry.vmlinuz), config: join(root, entry.config),
+    modulesDir: join(root, entry.modules), source: `Debian package ${entry.packages.map((p) => `${p.name} ${p.version}`).join(' + ')}`,
+  }, onStep);
+}
+
+/**
+ * Common tail for every kind of kernel: unpack vmlinux from the bzImage once (cached in `dir`), take the config
+ * from a file or else from the image itself (CONFIG_IKCONFIG), and hash the image for the manifest.
+ */
+export async function finishArtifacts(a: { entry: KernelEntry; key: string; dir: string; vmlinuz: string; vmlinux?: string; config?: string; modulesDir?: string; source: string },
+  onStep?: (msg: string) => void): Promise<KernelArtifacts> {
+  let vmlinux = a.vmlinux;
+  const vmlinuxPath = join(a.dir, 'vmlinux');
+  if (!vmlinux && await exists(vmlinuxPath)) vmlinux = vmlinuxPath;
+  if (!vmlinux) {
+    const release = await lockfile.lock(a.dir, { retries: { retries: 300, minTimeout: 200, maxTimeout: 1000 } });
     try {
       if (!(await exists(vmlinuxPath))) {
         onStep?.('unpacking vmlinux from the bzImage');
-        await extractVmlinux(vmlinuz, vmlinuxPath);
+        await extractVmlinux(a.vmlinuz, vmlinuxPath);
       }
       vmlinux = vmlinuxPath;
     } catch (e) {
@@ -44,14 +72,20 @@ export async function ensureKernel(entry: KernelEntry, onStep?: (msg: string) =>
       await release();
     }
   }
-  return { entry, key: kernelKey(entry), root, vmlinuz, vmlinux, config, modulesDir: join(root, entry.modules), pvh };
+  let config = a.config && (await exists(a.config)) ? a.config : undefined;
+  if (!config && vmlinux) {
+    const fromImage = join(a.dir, 'config');
+    if (!(await exists(fromImage))) {
+      const text = extractIkconfig(await readFile(vmlinux));
+      if (text) await writeFile(fromImage, text);
+    }
+    if (await exists(fromImage)) config = fromImage;
+  }
+  const pvh = config ? parseKernelConfig(await readFile(config, 'utf8')).get('CONFIG_PVH') === 'y' : false;
+  const modulesDir = a.modulesDir && (await exists(a.modulesDir)) ? a.modulesDir : undefined;
+  return { entry: a.entry, key: a.key, vmlinuz: a.vmlinuz, vmlinux, config, modulesDir, pvh, imageSha256: await sha256File(a.vmlinuz), source: a.source };
 }
 
-export async function kernelConfig(k: KernelArtifacts): Promise<Map<string, string>> {
-  const m = new Map<string, string>();
-  for (const line of (await readFile(k.config, 'utf8')).split('\n')) {
-    const x = /^(CONFIG_\w+)=(.*)$/.exec(line);
-    if (x) m.set(x[1], x[2]);
-  }
-  return m;
+export async function kernelConfig(k: KernelArtifacts): Promise<Map<string, string> | undefined> {
+  return k.config ? parseKernelConfig(await readFile(k.config, 'utf8')) : undefined;
 }

@@ -1,7 +1,9 @@
 import { mkdir, readdir, rename, rm, stat, writeFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { downloadPinned } from './apt.js';
+import { downloadPinned, PinsGone } from './apt.js';
+import { fetchFromSnapshot, snapshotBase } from './snapshot.js';
+import { errorMessage } from '../errors.js';
 import { sha256, sha256File } from '../host/hash.js';
 import { runChecked } from '../host/spawn.js';
 import { cachePath } from '../host/paths.js';
@@ -28,7 +30,7 @@ export async function ensurePackages(name: string, pkgs: PinnedPackage[], suites
     await mkdir(join(tmp, 'debs'), { recursive: true });
     const mb = (pkgs.reduce((a, p) => a + p.size, 0) / 1e6).toFixed(1);
     onStep?.(`downloading ${pkgs.length} package(s), ${mb} MB: ${pkgs.map((p) => `${p.name} ${p.version}`).join(', ')}`);
-    await downloadPinned(pkgs, join(tmp, 'debs'), suites);
+    await downloadPinnedOrSnapshot(pkgs, join(tmp, 'debs'), suites, onStep);
     const files = await readdir(join(tmp, 'debs'));
     for (const p of pkgs) {
       const file = files.find((f) => f.startsWith(`${p.name}_`) && f.endsWith('.deb'));
@@ -59,4 +61,23 @@ export async function packagesCached(name: string, pkgs: PinnedPackage[]): Promi
 
 export async function exists(p: string): Promise<boolean> {
   try { await access(p); return true; } catch { return false; }
+}
+
+/** apt first (fast, the mirror); pins the archive dropped come from snapshot.debian.org, verified the same way. */
+async function downloadPinnedOrSnapshot(pkgs: PinnedPackage[], dir: string, suites: string[], onStep?: (msg: string) => void): Promise<void> {
+  try {
+    await downloadPinned(pkgs, dir, suites);
+  } catch (e) {
+    if (!(e instanceof PinsGone)) throw e;
+    const rest = pkgs.filter((p) => !e.gone.includes(p));
+    if (rest.length) await downloadPinned(rest, dir, suites);
+    for (const p of e.gone) {
+      onStep?.(`${p.name} ${p.version} is gone from the archive; fetching exactly that version from ${snapshotBase()}`);
+      try {
+        await fetchFromSnapshot(p, dir);
+      } catch (err) {
+        throw new LabError(`${e.message}, and ${snapshotBase()} did not provide it either: ${errorMessage(err)}; update the pin (npm run lab -- kernels lists the sources)`);
+      }
+    }
+  }
 }

@@ -25,15 +25,16 @@ async function readModule(path: string): Promise<Buffer> {
 export interface InitramfsResult { path: string; key: string; bootModules: string[]; extraModules: string[] }
 
 /** Build (or reuse) the initramfs for one kernel: busybox, the init, boot modules in load order, extra modules. */
-export async function ensureInitramfs(kernelKey: string, modulesDir: string): Promise<InitramfsResult> {
+export async function ensureInitramfs(kernelKey: string, modulesDir: string | undefined): Promise<InitramfsResult> {
   const initScript = await readFile(join(repoRoot, 'images', 'init'));
   const key = sha256(initScript, await sha256File(BUSYBOX), kernelKey, BOOT_MODULES.join(','), EXTRA_MODULES.join(',')).slice(0, 16);
   const out = cachePath('initramfs', `${key}.cpio.gz`);
   const meta = cachePath('initramfs', `${key}.json`);
   if (await exists(out) && await exists(meta)) return { path: out, key, ...JSON.parse(await readFile(meta, 'utf8')) };
 
-  const files = await listModuleFiles(modulesDir);
-  const builtin = await builtinModules(modulesDir);
+  // a kernel without modules (everything built in, e.g. one `kernels build` made) gets an initramfs without any
+  const files = modulesDir ? await listModuleFiles(modulesDir) : new Map<string, string>();
+  const builtin = modulesDir ? await builtinModules(modulesDir) : new Set([...BOOT_MODULES, ...EXTRA_MODULES]);
   const bytes = new Map<string, Buffer>();
   const deps = new Map<string, { depends: string[] }>();
   const collect = async (name: string) => {

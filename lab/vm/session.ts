@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { loadCatalog, type KernelEntry } from '../kernels/catalog.js';
-import { ensureKernel, type KernelArtifacts } from '../kernels/kernel.js';
+import { ensureKernel, kernelConfig, type KernelArtifacts } from '../kernels/kernel.js';
+import { LAB_CONFIG_NEEDS, describeMissing, missingOptions, type ConfigNeed } from '../kernels/kconfig.js';
 import { ensureVirtiofsd, type VirtiofsdCommand } from './virtiofsd.js';
 import { ensureBuild, type BuildResult } from '../host/build.js';
 import { ensureInitramfs, type InitramfsResult } from './initramfs.js';
@@ -25,14 +26,21 @@ export interface HostSetup {
   tools: Map<string, Partial<Record<HostTool, string>>>;
   /** per kernel line: the selftests bench build, when a scenario needs it */
   kernelBench: Map<string, KernelBench>;
+  /** per kernel line: scenario-needed config options the kernel lacks (those scenarios are skipped) */
+  configMissing: Map<string, ReturnType<typeof missingOptions>>;
 }
 
-export async function prepareHost(kernels: KernelEntry[], ui: Ui, hostTools: HostTool[] = []): Promise<HostSetup> {
+export async function prepareHost(kernels: KernelEntry[], ui: Ui, hostTools: HostTool[] = [], scenarioNeeds: ConfigNeed[] = []): Promise<HostSetup> {
   const catalog = loadCatalog();
   const artifacts = new Map<string, KernelArtifacts>();
+  const configMissing = new Map<string, ReturnType<typeof missingOptions>>();
   // fetch every kernel first, so a bad pin fails before any VM time is spent
   const virtiofsd = await ui.phase('fetch', `fetching pinned kernels (${kernels.map((k) => k.line).join(', ')}) and virtiofsd`, async () => {
-    for (const k of kernels) artifacts.set(k.line, await ensureKernel(k, (m) => ui.info(`  ${k.line}: ${m}`)));
+    for (const k of kernels) {
+      const art = await ensureKernel(k, (m) => ui.info(`  ${k.line}: ${m}`));
+      artifacts.set(k.line, art);
+      configMissing.set(k.line, await checkKernelConfig(art, scenarioNeeds, ui));
+    }
     return ensureVirtiofsd((m) => ui.info(`  virtiofsd: ${m}`));
   });
   // vmlinux.h comes from the default kernel's BTF, so the build does not depend on which kernels a run boots
@@ -55,7 +63,27 @@ export async function prepareHost(kernels: KernelEntry[], ui: Ui, hostTools: Hos
       }
     });
   }
-  return { kernels: artifacts, virtiofsd, build, btfFrom, tools, kernelBench };
+  return { kernels: artifacts, virtiofsd, build, btfFrom, tools, kernelBench, configMissing };
+}
+
+/**
+ * Before any boot: every option the lab (to boot and reach the agent) or the selected scenarios need that this
+ * kernel's config lacks, in one message. Lab needs missing → the run stops; scenario needs → those scenarios skip.
+ */
+async function checkKernelConfig(art: KernelArtifacts, scenarioNeeds: ConfigNeed[], ui: Ui): Promise<ReturnType<typeof missingOptions>> {
+  const k = art.entry;
+  const config = await kernelConfig(art);
+  if (!config) {
+    ui.info(`${k.line}: no kernel config found (no .config beside the image, no CONFIG_IKCONFIG in it): options not checked before boot`);
+    return [];
+  }
+  const labNeeds = LAB_CONFIG_NEEDS.map((o) => ({ options: [o], neededBy: 'the lab' }));
+  const missing = missingOptions(config, [...labNeeds, ...scenarioNeeds], !!art.modulesDir);
+  if (missing.some((m) => m.neededBy.includes('the lab'))) {
+    throw new LabError(`kernel ${k.line} (${art.source}) lacks config options: ${describeMissing(missing)}; rebuild it with them (kernels/config/lab.config has them all: npm run lab -- kernels build SOURCE)`);
+  }
+  if (missing.length) ui.info(`${k.line}: kernel config lacks ${describeMissing(missing)}: those scenarios will be skipped`);
+  return missing;
 }
 
 export interface GuestSpec { accel: AccelChoice; cpus: number; memoryMb: number; consolePath: string; hubNics?: number }

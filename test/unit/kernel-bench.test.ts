@@ -76,8 +76,9 @@ test('kernel-bench build: trigger benches open the skeleton and load only the at
   t.throws(() => loadOnlyProgramUnderTest('x = trigger_bench__open_and_load();'), { message: /unexpected shape/ });
 });
 
-test('catalog: every kernel line pins its own version\'s source package for the bench', (t) => {
+test('catalog: every Debian kernel line pins its own version\'s source package for the bench', (t) => {
   for (const k of loadCatalog().kernels) {
+    if (k.kind !== 'debian') continue;
     t.truthy(k.source, k.line);
     t.is(k.source!.name, `linux-source-${k.line}`);
     t.is(k.source!.version, k.packages[0].version, `${k.line}: source and kernel versions agree`);

@@ -15,7 +15,8 @@ const defaults = { kernel: '6.1', suite: 'phase1' };
 
 test('catalog: every line is pinned by name, version, size and sha256; the default exists', (t) => {
   const c = loadCatalog();
-  t.deepEqual(c.kernels.map((k) => k.line), ['5.10', '6.1', '6.12', '7.3']);
+  t.deepEqual(c.kernels.map((k) => k.line), ['5.10', '5.15', '6.1', '6.6', '6.12', '7.3']);
+  t.deepEqual(c.kernels.filter((k) => k.kind === 'tarball').map((k) => k.line), ['5.15', '6.6']);
   t.truthy(c.kernels.find((k) => k.line === c.default));
   t.is(c.kernels.find((k) => k.line === '7.3')!.packages.length, 3);
 });
@@ -23,8 +24,13 @@ test('catalog: every line is pinned by name, version, size and sha256; the defau
 test('catalog: kernel specs resolve; unknown lines name the valid ones', (t) => {
   t.deepEqual(resolveKernels('6.1,6.12').map((k) => k.line), ['6.1', '6.12']);
   t.is(resolveKernels('all').length, 4);
-  const e = t.throws(() => resolveKernels('6.6'), { instanceOf: UsageError });
-  t.regex(e!.message, /unknown kernel line '6\.6'.*5\.10, 6\.1, 6\.12, 7\.3/);
+  const e = t.throws(() => resolveKernels('6.7'), { instanceOf: UsageError });
+  t.regex(e!.message, /unknown kernel '6\.7'.*5\.10, 5\.15, 6\.1, 6\.6, 6\.12, 7\.3, all.*path to a bzImage.*oci:/);
+  t.like(resolveKernels('6.6')[0], { kind: 'tarball', line: '6.6' });
+  t.like(resolveKernels('oci:ghcr.io/cilium/ci-kernels@sha256:' + 'a'.repeat(64))[0], { kind: 'oci', ref: { registry: 'ghcr.io', repository: 'cilium/ci-kernels', digest: 'sha256:' + 'a'.repeat(64) } });
+  t.throws(() => resolveKernels('oci:ghcr.io/cilium/ci-kernels:6.6'), { instanceOf: UsageError, message: /by digest; tags move/ });
+  t.like(resolveKernels('package.json')[0], { kind: 'path' });
+  t.throws(() => resolveKernels('./no/such/bzImage'), { instanceOf: UsageError, message: /no such file/ });
   t.true(versionAtLeast('6.1.0-56-cloud-amd64', '5.8'));
   t.false(versionAtLeast('5.10.0-32-cloud-amd64', '5.18'));
 });
