@@ -53,9 +53,12 @@ test.serial('a real run, its reproduction, and compare: the regression path exit
 
   const direct = await lab(['compare', a, b, '--json'], { cwd: repo });
   t.true(direct.code === 0 || direct.code === 1, direct.stderr);
-  const c = JSON.parse(direct.stdout) as { rows: { metric: string; params: string }[]; regressions: number };
+  const c = JSON.parse(direct.stdout) as { rows: { variant: string; metric: string; params: string }[]; regressions: number };
   t.is(direct.code, c.regressions > 0 ? 1 : 0);
-  t.true(c.rows.length >= 18 && c.rows.every((r) => r.metric === 'ns_per_op'), 'every (map, op) row of both variants');
+  // the measured rows, and the loaded programs' verifier/image rows (prog:*, object:*), which also have a direction
+  const measured = c.rows.filter((r) => !/^(prog|object):/.test(r.variant));
+  t.true(measured.length >= 18 && measured.every((r) => r.metric === 'ns_per_op'), 'every (map, op) row of both variants');
+  t.true(c.rows.some((r) => r.variant.startsWith('prog:') && r.metric === 'verified_insns'), 'program rows are compared too');
 
   // the mapped regression: A's baseline against B's tracepoint-attached loop
   const fast = mapped(a, 'fast', 'in-kernel', 'in-kernel');
