@@ -9,7 +9,7 @@ const as = unprivilegedCheckout();
 
 test.serial('bad input: one line on stderr, exit 2, no stack trace', async (t) => {
   for (const [args, pattern] of [
-    [['--kernel', '9.9'], /unknown kernel line '9\.9'; valid kernel lines: 5\.10, 6\.1, 6\.12, 7\.3, all/],
+    [['--kernel', '9.9'], /unknown kernel '9\.9'; valid kernel lines: 5\.10, 5\.15, 6\.1, 6\.6, 6\.12, 7\.3, all.*a path to a bzImage/],
     [['--scenario', 'nope'], /unknown scenario 'nope'; valid scenarios: .*ringbuf-throughput/],
     [['--suite', 'nope'], /unknown suite 'nope'; valid suites: .*phase1/],
     [['--frobnicate'], /Unknown option '--frobnicate'; valid flags:/],
@@ -76,8 +76,9 @@ test.serial('guest root cannot write the host through the shared root, even afte
   t.false(existsSync(target), 'the host file was not created');
 });
 
-test.serial('every catalog kernel boots and the agent says hello with its release', async (t) => {
-  for (const k of loadCatalog().kernels) {
+test.serial('every Debian-packaged catalog kernel boots and the agent says hello with its release', async (t) => {
+  // the kernel.org tarball lines (5.15, 6.6) are built from source on first use: e2e-kernel-sources covers them
+  for (const k of loadCatalog().kernels.filter((c) => c.kind === 'debian')) {
     const r = await lab(['exec', '--kernel', k.line, '--json', '--', 'uname', '-r'], as);
     t.is(r.code, 0, `${k.line}: ${r.stderr}`);
     const out = JSON.parse(r.lastLine);
