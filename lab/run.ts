@@ -21,6 +21,8 @@ import { runsOf, matrixAxes, unmetRequirement, type ScenarioDefinition } from '.
 import type { Params } from './agent/protocol.js';
 import { checkFilterKeys, filterMatrix, type ParamFilter } from './param-filter.js';
 import type { HostSetup } from './vm/session.js';
+import { scheduleWork } from './schedule.js';
+import { fidelityMatches } from '../scenarios/kernel-bench.js';
 
 export interface RunOptions {
   kernel: string; scenario?: string; suite?: string; quick: boolean; out: string; accel: 'auto' | 'kvm' | 'tcg';
@@ -168,7 +170,8 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
       let vm: Vm | undefined;
       let lastScenario = '';
       try {
-        for (const [i, s] of scenarios.entries()) {
+        const work = scheduleWork(scenarios, matrices, fidelityMatches);
+        for (const [i, { scenario: s, runs }] of work.entries()) {
           if (interrupted) break;
           if (vm && !vm.alive) {
             warnings.push(`${k.line}: the VM ${vm.crashLine ? `crashed (${vm.crashLine})` : 'was stopped'} during ${lastScenario} (console in ${consoleName}); ${s.id} and later scenarios ran in a fresh boot`);
@@ -182,7 +185,7 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
               failed = true;
               warnings.push(`${k.line}: ${errorMessage(e)}`);
               ui.info(`${k.line}: boot failed: ${errorMessage(e)}`);
-              for (const r of scenarios.slice(i)) outcomes.push({ kernel: k.line, scenario: r.id, params: '', status: 'failed', note: `boot failed: ${errorMessage(e)}`, wallMs: 0 });
+              for (const r of new Set(work.slice(i).map((w) => w.scenario))) outcomes.push({ kernel: k.line, scenario: r.id, params: '', status: 'failed', note: `boot failed: ${errorMessage(e)}`, wallMs: 0 });
               break;
             }
             if (!mk.unameR) {
@@ -195,7 +198,7 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
           }
           lastScenario = s.id;
           const gap = host.configMissing.get(k.line)?.filter((m) => m.neededBy.includes(s.id)).map((m) => m.option);
-          const ok = await runScenario(vm, s, matrices[s.id], k, manifest, o, ui, rows, outcomes, host.tools.get(k.line), gap?.length ? `kernel config lacks ${gap.join(', ')}` : undefined);
+          const ok = await runScenario(vm, s, runs, k, manifest, o, ui, rows, outcomes, host.tools.get(k.line), gap?.length ? `kernel config lacks ${gap.join(', ')}` : undefined);
           if (!ok) failed = true;
           await writeOutputs(); // partial results survive a later crash
         }
@@ -270,7 +273,8 @@ async function runScenario(vm: Vm, s: ScenarioDefinition, matrix: Params[], k: K
     if (!vm.alive) break;
   }
   ui.endRuns();
-  ui.phases[`scenario_${k.line}_${s.id}`] = Date.now() - t0;
+  const phase = `scenario_${k.line}_${s.id}`;
+  ui.phases[phase] = (ui.phases[phase] ?? 0) + Date.now() - t0; // a scenario's runs may be split around the bench's
   return allOk;
 }
 

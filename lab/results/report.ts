@@ -150,7 +150,8 @@ function fidelitySection(summary: SummaryRow[], accel: string): string[] {
   return [
     '## Fidelity: lab harness vs the kernel\'s bench', '',
     'Each row: the lab scenario\'s median and the kernel selftests `bench` median for the same mechanism, measured in the same VM ' +
-    `in this run; lab / bench within ±${Math.round(FIDELITY_TOLERANCE * 100)}% counts as agreeing. Published numbers are the bench's ` +
+    'in this run, each bench run followed at once by the lab runs it is matched with (so both sides see the same host load); ' +
+    `lab / bench within ±${Math.round(FIDELITY_TOLERANCE * 100)}% counts as agreeing. Published numbers are the bench's ` +
     `own published runs (bare metal)${accel === 'tcg' ? '; under TCG only the lab / bench column is comparable, not the absolute values' : ''}.`, '',
     table(['kernel', 'row', 'lab harness', 'kernel bench (same VM, same run)', 'published', 'lab / bench', 'verdict'], rows.map((r) => [
       r.kernel, r.label + (r.lab ? ` — ${r.lab.scenario} ${r.lab.variant}` : ''), med(r.lab), med(r.bench),
