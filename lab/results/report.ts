@@ -7,16 +7,8 @@ import { crossRatioDefs } from '../../scenarios/index.js';
 import { fidelityRows, FIDELITY_TOLERANCE } from './fidelity.js';
 import kernelBench, { fidelityMatches } from '../../scenarios/kernel-bench.js';
 import { PROGRAM_VARIANT, programRows } from './programs.js';
+import { fmt } from './overview.js';
 
-const fmt = (v: number | '' | undefined): string => {
-  if (v === '' || v === undefined || !Number.isFinite(v)) return '';
-  const a = Math.abs(v);
-  if (a >= 1e6) return `${(v / 1e6).toFixed(3)} M`;
-  if (a >= 1e4) return `${(v / 1e3).toFixed(1)} k`;
-  if (a >= 100) return v.toFixed(0);
-  if (a >= 1) return v.toFixed(2);
-  return v.toPrecision(3);
-};
 
 const fmtCv = (cv: number): string => (Number.isNaN(cv) ? '' : cv === Infinity ? '∞' : `${(cv * 100).toFixed(1)}%`);
 
