@@ -122,34 +122,11 @@ int main(int argc, char **argv)
 		}
 	}
 
-	double base_rate = 0;
-	int base_n = 0;
-	for (int v = 0; v < nv; v++)
-		if (ran[v] && strcmp(list[v], "baseline") == 0)
-			for (int rep = 0; rep < samples; rep++) { base_rate += rates[v * samples + rep]; base_n++; }
-	if (base_n) base_rate /= base_n;
-	int base_rep = 0;
+	bench_emit_against_baseline("syscalls_per_s", (const char *const *)list, ran, nv, rates, samples, producers);
 	for (int v = 0; v < nv; v++) {
-		if (!ran[v]) continue;
-		const char *name = list[v];
-		bool is_base = strcmp(name, "baseline") == 0;
-		for (int rep = 0; rep < samples; rep++) {
-			double rate = rates[v * samples + rep];
-			double ns = rate > 0 ? producers * 1e9 / rate : 0;
-			int r = is_base ? base_rep++ : rep; /* both baseline phases: one series of repetitions */
-			emit_sample(name, "syscalls_per_s", "calls/s", rate, r);
-			emit_sample(name, "ns_per_call", "ns", ns, r);
-			if (base_rate > 0 && !is_base) {
-				double base_ns = producers * 1e9 / base_rate;
-				emit_sample(name, "overhead_ns", "ns", ns - base_ns, rep);
-				emit_sample(name, "overhead_pct", "%", (ns - base_ns) / base_ns * 100, rep);
-				emit_sample(name, "ratio_to_baseline", "ratio", rate / base_rate, rep);
-			}
-		}
-		if (!is_base) {
-			emit_sample(name, "calls_made", "calls", made[v], 0);
-			emit_sample(name, "records_counted", "calls", counted[v], 0);
-		}
+		if (!ran[v] || strcmp(list[v], "baseline") == 0) continue;
+		emit_sample(list[v], "calls_made", "calls", made[v], 0);
+		emit_sample(list[v], "records_counted", "calls", counted[v], 0);
 	}
 	free(rates);
 	trigger_bpf__destroy(skel);

@@ -120,33 +120,14 @@ static int run_overhead(const struct bench_env *env, long producers, char *varia
 		}
 	}
 
-	double base_rate = 0;
-	int base_n = 0;
-	for (int v = 0; v < nv; v++)
-		if (strcmp(list[v], "baseline") == 0)
-			for (int rep = 0; rep < samples; rep++) { base_rate += rates[v * samples + rep]; base_n++; }
-	if (base_n) base_rate /= base_n;
-	int base_rep = 0;
+	bool ran[16];
+	for (int v = 0; v < nv; v++) ran[v] = true;
+	bench_emit_against_baseline("calls_per_s", (const char *const *)list, ran, nv, rates, samples, producers);
 	for (int v = 0; v < nv; v++) {
-		const char *name = list[v];
-		bool is_base = strcmp(name, "baseline") == 0;
-		for (int rep = 0; rep < samples; rep++) {
-			double r = rates[v * samples + rep], ns = r > 0 ? producers * 1e9 / r : 0;
-			int k = is_base ? base_rep++ : rep;
-			emit_sample(name, "calls_per_s", "calls/s", r, k);
-			emit_sample(name, "ns_per_call", "ns", ns, k);
-			if (base_rate > 0 && !is_base) {
-				double base_ns = producers * 1e9 / base_rate;
-				emit_sample(name, "overhead_ns", "ns", ns - base_ns, rep);
-				emit_sample(name, "overhead_pct", "%", (ns - base_ns) / base_ns * 100, rep);
-				emit_sample(name, "ratio_to_baseline", "ratio", r / base_rate, rep);
-			}
-		}
-		if (!is_base) {
-			emit_sample(name, "calls_made", "calls", made[v], 0);
-			emit_sample(name, "probe_hits", "calls", counted[v], 0);
-			if (slot_of(name) == 2) emit_sample(name, "usdt_arg_errors", "count", (double)arg_err[v], 0);
-		}
+		if (strcmp(list[v], "baseline") == 0) continue;
+		emit_sample(list[v], "calls_made", "calls", made[v], 0);
+		emit_sample(list[v], "probe_hits", "calls", counted[v], 0);
+		if (slot_of(list[v]) == 2) emit_sample(list[v], "usdt_arg_errors", "count", (double)arg_err[v], 0);
 	}
 	free(rates);
 	return 0;

@@ -98,3 +98,32 @@ void bench_run(const struct bench_env *env, const struct bench_phase *ph)
 	bench_consumers_stop = 1;
 	for (int i = 0; i < ph->consumers; i++) pthread_join(cons[i], NULL);
 }
+
+void bench_emit_against_baseline(const char *rate_metric, const char *const *names, const bool *ran, int nv,
+				 const double *rates, int samples, int producers)
+{
+	double base_rate = 0;
+	int base_n = 0;
+	for (int v = 0; v < nv; v++)
+		if (ran[v] && strcmp(names[v], "baseline") == 0)
+			for (int rep = 0; rep < samples; rep++) { base_rate += rates[v * samples + rep]; base_n++; }
+	if (base_n) base_rate /= base_n;
+	int base_rep = 0;
+	for (int v = 0; v < nv; v++) {
+		if (!ran[v]) continue;
+		bool is_base = strcmp(names[v], "baseline") == 0;
+		for (int rep = 0; rep < samples; rep++) {
+			double rate = rates[v * samples + rep];
+			double ns = rate > 0 ? producers * 1e9 / rate : 0;
+			int r = is_base ? base_rep++ : rep; /* both baseline phases: one series of repetitions */
+			emit_sample(names[v], rate_metric, "calls/s", rate, r);
+			emit_sample(names[v], "ns_per_call", "ns", ns, r);
+			if (base_rate > 0 && !is_base) {
+				double base_ns = producers * 1e9 / base_rate;
+				emit_sample(names[v], "overhead_ns", "ns", ns - base_ns, rep);
+				emit_sample(names[v], "overhead_pct", "%", (ns - base_ns) / base_ns * 100, rep);
+				emit_sample(names[v], "ratio_to_baseline", "ratio", rate / base_rate, rep);
+			}
+		}
+	}
+}

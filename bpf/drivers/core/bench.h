@@ -55,4 +55,10 @@ unsigned long long bench_calls(void);
 void bench_reset_calls(void);
 
 void bench_run(const struct bench_env *env, const struct bench_phase *phase);
+
+/* Variants measured one after another (phases kept with `keep`), the baseline first and again last: per interval the
+ * rate (rate_metric, calls/s), ns_per_call and, against the mean rate of every baseline phase, overhead_ns,
+ * overhead_pct and ratio_to_baseline. rates[v * samples + rep]; variants with ran[v] false are left out. */
+void bench_emit_against_baseline(const char *rate_metric, const char *const *names, const bool *ran, int nv,
+				 const double *rates, int samples, int producers);
 #endif
