@@ -111,7 +111,7 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
     delete ui.phases.total; // keep it the last key
     ui.phases.total = Date.now() - t0;
     const summary = summarizeRows(rows, outcomes, scenarioById);
-    await writeFile(join(runDir, 'results.csv'), toCsv(rows, RESULT_COLUMNS));
+    await writeFile(join(runDir, 'results.csv'), toCsv(rows, RESULT_COLUMNS, 'exact'));
     await writeFile(join(runDir, 'summary.csv'), toCsv(summary, SUMMARY_COLUMNS));
     await writeReport(runDir, { manifest, samples: rows, summary, outcomes, scenarios });
     await writeFile(join(runDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');

@@ -85,10 +85,17 @@ export function summarizeRows(rows: ResultRow[], outcomes: RunOutcome[], lookup:
   return out;
 }
 
-const num = (v: unknown) => (typeof v === 'number' ? (Number.isFinite(v) ? Number(v.toPrecision(8)) : '') : v);
+/**
+ * Samples are written exactly (JS's shortest round-trip form), so a report re-rendered from results.csv is the report
+ * the run wrote; derived columns (summary.csv) are rounded to 8 significant digits to stay readable.
+ */
+export type CsvPrecision = 'exact' | 'rounded';
 
-export function toCsv<T extends object>(rows: T[], columns: (keyof T & string)[]): string {
-  return Papa.unparse({ fields: columns, data: rows.map((r) => columns.map((c) => num(r[c]))) }, { newline: '\n' }) + '\n';
+const cell = (v: unknown, precision: CsvPrecision) =>
+  typeof v === 'number' ? (Number.isFinite(v) ? (precision === 'exact' ? v : Number(v.toPrecision(8))) : '') : v;
+
+export function toCsv<T extends object>(rows: T[], columns: (keyof T & string)[], precision: CsvPrecision = 'rounded'): string {
+  return Papa.unparse({ fields: columns, data: rows.map((r) => columns.map((c) => cell(r[c], precision))) }, { newline: '\n' }) + '\n';
 }
 
 export function fromCsv(text: string): Record<string, string>[] {

@@ -169,7 +169,7 @@ export async function mergeRuns(dirs: string[], o: MergeOptions = {}): Promise<M
   const manifest = mergeManifests(runs, runId, runDir, o.argv ?? ['merge', ...dirs], warnings);
   const defs = manifest.options.scenarios.map((id) => scenarioById(id)).filter((s): s is ScenarioDefinition => !!s);
   const md = renderMarkdown(manifest, summary, outcomes, defs);
-  await writeFile(join(runDir, 'results.csv'), toCsv(rows, RESULT_COLUMNS));
+  await writeFile(join(runDir, 'results.csv'), toCsv(rows, RESULT_COLUMNS, 'exact'));
   await writeFile(join(runDir, 'summary.csv'), toCsv(summary, SUMMARY_COLUMNS));
   await writeFile(join(runDir, 'report.md'), md);
   await writeFile(join(runDir, 'report.html'), renderHtml(md, `bpf-lab ${runId}`));

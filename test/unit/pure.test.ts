@@ -74,6 +74,10 @@ test('results: params round-trip, references match on params, CSV round-trip, sk
   const rows = [row, { ...row, repetition: 1, value: 7 }];
   const csv = toCsv(rows, RESULT_COLUMNS);
   t.is(fromCsv(csv)[1].value, '7');
+  // samples survive results.csv exactly (a re-rendered report equals the run's); summary columns are rounded
+  const fine = [{ ...row, value: 10000.123456789012 }, { ...row, repetition: 1, value: 1 / 3 }];
+  t.deepEqual(fromCsv(toCsv(fine, RESULT_COLUMNS, 'exact')).map((r) => Number(r.value)), fine.map((r) => r.value));
+  t.is(fromCsv(toCsv(fine, RESULT_COLUMNS))[1].value, '0.33333333');
   const summary = summarizeRows(rows, [
     { kernel: '6.1', scenario: 'a', params: 'recordSize=8;batch=500', status: 'ok', note: '', wallMs: 1 },
     { kernel: '5.10', scenario: 'a', params: '', status: 'skipped', note: 'needs kernel 5.8+', wallMs: 0 },
