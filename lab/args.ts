@@ -3,7 +3,7 @@ import { UsageError } from './errors.js';
 import { parseParamFlags, type ParamFilter } from './param-filter.js';
 
 export type Command =
-  | { cmd: 'run'; kernel: string; scenario?: string; suite?: string; quick: boolean; out: string; accel: 'auto' | 'kvm' | 'tcg'; cpus: number; memoryMb: number; json: boolean; verbose: boolean; params: ParamFilter }
+  | { cmd: 'run'; kernel: string; scenario?: string; suite?: string; quick: boolean; out: string; accel: 'auto' | 'kvm' | 'tcg'; cpus: number; memoryMb: number; json: boolean; verbose: boolean; params: ParamFilter; rounds: number }
   | { cmd: 'kernels'; json: boolean }
   | { cmd: 'kernels-build'; source: string; name?: string; jobs?: number; json: boolean }
   | { cmd: 'scenarios'; json: boolean }
@@ -21,7 +21,7 @@ const OPTIONS = {
   full: { type: 'boolean' }, out: { type: 'string' }, accel: { type: 'string' }, cpus: { type: 'string' }, memory: { type: 'string' },
   json: { type: 'boolean' }, name: { type: 'string' }, jobs: { type: 'string' }, verbose: { type: 'boolean', short: 'v' }, threshold: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   param: { type: 'string', multiple: true }, shards: { type: 'string' }, 'allow-mixed': { type: 'boolean' },
-  container: { type: 'boolean' },
+  container: { type: 'boolean' }, rounds: { type: 'string' },
 } as const;
 
 /** `--container` (before any `--`): run the same command inside the lab image (see lab/container). */
@@ -31,7 +31,7 @@ export function wantsContainer(argv: string[]): boolean {
 }
 
 export const USAGE = `usage: npm run lab -- [--kernel LINE|NAME|PATH|oci:REF@sha256:D[,...]|all] [--scenario ID[,ID...] | --suite NAME] [--quick|--full]
-                      [--out DIR] [--accel auto|kvm|tcg] [--cpus N] [--memory SIZE] [--json] [--verbose]
+                      [--out DIR] [--accel auto|kvm|tcg] [--cpus N] [--memory SIZE] [--rounds N] [--json] [--verbose]
                       [--param KEY=VALUE[,VALUE...]]...   (a subset of the scenarios' parameter matrix)
        npm run lab -- exec [--kernel LINE] -- COMMAND [ARG...]   (boot, run one command as guest root, power off)
        npm run lab -- reproduce RUN_DIR [--param KEY=VALUE...] [--threshold PCT] [--accel A] [--out DIR]
@@ -85,12 +85,14 @@ export function parseCommand(argv: string[], defaults: { kernel: string; suite: 
       const cpus = v.cpus === undefined ? 2 : Number(v.cpus);
       if (!Number.isInteger(cpus) || cpus < 1 || cpus > 64) throw new UsageError(`--cpus '${v.cpus}' must be an integer 1..64`);
       const noSelection = !v.scenario && !v.suite;
+      const rounds = v.rounds === undefined ? 1 : Number(v.rounds);
+      if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50) throw new UsageError(`--rounds '${v.rounds}' must be an integer 1..50`);
       return {
         cmd: 'run', kernel: v.kernel ?? defaults.kernel, scenario: v.scenario, suite: v.suite ?? (v.scenario ? undefined : defaults.suite),
         // `npm run lab` alone is the quick smoke run; an explicit selection runs full durations unless --quick
         quick: v.quick ?? (v.full ? false : noSelection),
         out: v.out ?? 'results', accel: accel as 'auto', cpus, memoryMb: v.memory ? parseMemory(v.memory) : 2048,
-        json: !!v.json, verbose: !!v.verbose, params,
+        json: !!v.json, verbose: !!v.verbose, params, rounds,
       };
     }
     case 'exec': {
@@ -114,7 +116,7 @@ export function parseCommand(argv: string[], defaults: { kernel: string; suite: 
       return { cmd: sub, json: !!v.json };
     case 'reproduce':
       if (pos.length !== 2) throw new UsageError('usage: npm run lab -- reproduce RUN_DIR [--param KEY=VALUE...] [--threshold PCT]');
-      for (const f of ['kernel', 'scenario', 'suite', 'quick', 'full', 'cpus', 'memory'] as const) {
+      for (const f of ['kernel', 'scenario', 'suite', 'quick', 'full', 'cpus', 'memory', 'rounds'] as const) {
         if (v[f] !== undefined) throw new UsageError(`reproduce takes --${f} from the run's manifest; narrow it with --param`);
       }
       return { cmd: 'reproduce', runDir: pos[1], out: v.out ?? 'results', accel: v.accel === undefined ? undefined : accel as 'auto', threshold, params, json: !!v.json, verbose: !!v.verbose };

@@ -31,6 +31,8 @@ export interface RunOptions {
   params?: ParamFilter;
   /** exact parameter combinations per scenario (reproduce); default: the scenario's matrix, filtered by `params` */
   paramsOverride?: Record<string, Params[]>;
+  /** passes over each boot's work (default 1): a fidelity row then has one lab/bench ratio per round */
+  rounds?: number;
   /** called once the kernels are fetched and bpf/ is built, before any boot (reproduce reports what differs) */
   onHostReady?: (host: HostSetup) => void | Promise<void>;
 }
@@ -92,7 +94,7 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
     runId, runDirName: runDir, command: `npm run lab -- ${o.argv.join(' ')}`.trim(), argv: o.argv, startedAt: new Date().toISOString(),
     options: {
       kernels: kernels.map((k) => k.line), scenarios: scenarios.map((s) => s.id), quick: o.quick, cpus: o.cpus, memoryMb: o.memoryMb, accel: o.accel,
-      params: o.params ?? {},
+      params: o.params ?? {}, rounds: o.rounds ?? 1,
     },
     git: await gitCommit(repoRoot),
     host: { cpuModel: hostCpus()[0]?.model ?? 'unknown', qemu: await qemuVersion(), virtiofsd: '', node: process.version, user: userInfo().username },
@@ -170,8 +172,10 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
       let vm: Vm | undefined;
       let lastScenario = '';
       try {
-        const work = scheduleWork(scenarios, matrices, fidelityMatches);
-        for (const [i, { scenario: s, runs }] of work.entries()) {
+        // --rounds N: the whole schedule N times in this boot, so each round pairs a bench run with its lab runs again
+        const rounds = o.rounds ?? 1;
+        const work = Array.from({ length: rounds }, (_, round) => scheduleWork(scenarios, matrices, fidelityMatches).map((w) => ({ ...w, round }))).flat();
+        for (const [i, { scenario: s, runs, round }] of work.entries()) {
           if (interrupted) break;
           if (vm && !vm.alive) {
             warnings.push(`${k.line}: the VM ${vm.crashLine ? `crashed (${vm.crashLine})` : 'was stopped'} during ${lastScenario} (console in ${consoleName}); ${s.id} and later scenarios ran in a fresh boot`);
@@ -198,7 +202,7 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
           }
           lastScenario = s.id;
           const gap = host.configMissing.get(k.line)?.filter((m) => m.neededBy.includes(s.id)).map((m) => m.option);
-          const ok = await runScenario(vm, s, runs, k, manifest, o, ui, rows, outcomes, host.tools.get(k.line), gap?.length ? `kernel config lacks ${gap.join(', ')}` : undefined);
+          const ok = await runScenario(vm, s, runs, k, manifest, o, ui, rows, outcomes, round, host.tools.get(k.line), gap?.length ? `kernel config lacks ${gap.join(', ')}` : undefined);
           if (!ok) failed = true;
           await writeOutputs(); // partial results survive a later crash
         }
@@ -222,7 +226,7 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
   return { runDir, exitStatus: manifest.exitStatus, manifest };
 }
 
-async function runScenario(vm: Vm, s: ScenarioDefinition, matrix: Params[], k: KernelEntry, m: Manifest, o: RunOptions, ui: Ui, rows: ResultRow[], outcomes: RunOutcome[], tools?: Record<string, string>, configGap?: string): Promise<boolean> {
+async function runScenario(vm: Vm, s: ScenarioDefinition, matrix: Params[], k: KernelEntry, m: Manifest, o: RunOptions, ui: Ui, rows: ResultRow[], outcomes: RunOutcome[], round: number, tools?: Record<string, string>, configGap?: string): Promise<boolean> {
   const t0 = Date.now();
   const unmet = configGap ?? unmetRequirement(s.requires, vm.hello.release, vm.hello.features);
   if (unmet) {
@@ -230,7 +234,7 @@ async function runScenario(vm: Vm, s: ScenarioDefinition, matrix: Params[], k: K
     outcomes.push({ kernel: k.line, scenario: s.id, params: '', status: 'skipped', note: unmet, wallMs: 0 });
     return true;
   }
-  ui.info(`${k.line}: ${s.id}: ${matrix.length} run(s)`);
+  ui.info(`${k.line}: ${s.id}: ${matrix.length} run(s)${(o.rounds ?? 1) > 1 ? ` (round ${round + 1} of ${o.rounds})` : ''}`);
   ui.startRuns(matrix.length, s.id);
   let allOk = true;
   for (const [i, p] of matrix.entries()) {
@@ -247,7 +251,7 @@ async function runScenario(vm: Vm, s: ScenarioDefinition, matrix: Params[], k: K
           rows.push({
             run_id: m.runId, kernel: k.line, kernel_release: vm.hello.release, accel: m.accel.accel, vcpus: vm.hello.vcpus,
             scenario: s.id, variant: x.variant, params: x.labels ? `${params};${formatParams(x.labels)}` : params,
-            repetition: x.repetition, metric: x.metric, unit: x.unit, value: x.value,
+            repetition: x.repetition, metric: x.metric, unit: x.unit, value: x.value, round,
           });
         },
         onLog: (msg) => ui.detail(`  [${s.id}] ${msg}`),

@@ -7,6 +7,8 @@ import type { Better, MetricSpec, Reference } from '../../scenarios/define.js';
 export interface ResultRow {
   run_id: string; kernel: string; kernel_release: string; accel: string; vcpus: number;
   scenario: string; variant: string; params: string; repetition: number; metric: string; unit: string; value: number;
+  /** which pass over the boot's work (`--rounds N`: 0..N-1); absent in runs made before rounds existed */
+  round?: number;
 }
 
 /**
@@ -76,6 +78,8 @@ export function summarizeRows(rows: ResultRow[], outcomes: RunOutcome[], lookup:
   for (const o of outcomes.filter((x) => x.status !== 'ok')) {
     // a failed run with samples already has its rows (marked failed); a skipped variant always gets its own row
     if (o.variant === undefined && out.some((r) => r.kernel === o.kernel && r.scenario === o.scenario && belongsToRun(r.params, o.params))) continue;
+    // the same variant skipped again in a later round (--rounds) is one row
+    if (o.variant !== undefined && out.some((r) => r.kernel === o.kernel && r.scenario === o.scenario && r.params === o.params && r.variant === o.variant && r.n === 0)) continue;
     out.push({
       kernel: o.kernel, kernel_release: '', accel: '', scenario: o.scenario, variant: o.variant ?? '', params: o.params, metric: '', unit: '', better: '',
       n: 0, median: NaN, mean: NaN, stddev: NaN, cv: NaN, p50: NaN, p95: NaN, p99: NaN, p999: NaN, ci95_low: NaN, ci95_high: NaN,
@@ -102,5 +106,5 @@ export function fromCsv(text: string): Record<string, string>[] {
   return Papa.parse<Record<string, string>>(text.trim(), { header: true, skipEmptyLines: true }).data;
 }
 
-export const RESULT_COLUMNS: (keyof ResultRow)[] = ['run_id', 'kernel', 'kernel_release', 'accel', 'vcpus', 'scenario', 'variant', 'params', 'repetition', 'metric', 'unit', 'value'];
+export const RESULT_COLUMNS: (keyof ResultRow)[] = ['run_id', 'kernel', 'kernel_release', 'accel', 'vcpus', 'scenario', 'variant', 'params', 'repetition', 'metric', 'unit', 'value', 'round'];
 export const SUMMARY_COLUMNS: (keyof SummaryRow)[] = ['kernel', 'kernel_release', 'accel', 'scenario', 'variant', 'params', 'metric', 'unit', 'better', 'n', 'median', 'mean', 'stddev', 'cv', 'p50', 'p95', 'p99', 'p999', 'ci95_low', 'ci95_high', 'noisy', 'reference', 'reference_source', 'ratio_to_reference', 'status', 'note'];

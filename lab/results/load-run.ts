@@ -39,6 +39,7 @@ export async function loadRun(dir: string): Promise<LoadedRun> {
   const rows: ResultRow[] = fromCsv(results).map((r) => ({
     run_id: r.run_id, kernel: r.kernel, kernel_release: r.kernel_release, accel: r.accel, vcpus: Number(r.vcpus),
     scenario: r.scenario, variant: r.variant, params: r.params, repetition: Number(r.repetition), metric: r.metric, unit: r.unit, value: Number(r.value),
+    ...(r.round ? { round: Number(r.round) } : r.round === '0' ? { round: 0 } : {}),
   }));
   const summary: SummaryRow[] = fromCsv((await readText(join(dir, 'summary.csv'))) ?? '').map((r) => ({
     kernel: r.kernel, kernel_release: r.kernel_release, accel: r.accel, scenario: r.scenario, variant: r.variant, params: r.params,

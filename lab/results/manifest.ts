@@ -13,7 +13,7 @@ export interface Manifest {
   startedAt: string;
   finishedAt?: string;
   /** params: the `--param` filter as given (key → values); the exact combinations run are in `scenarios` */
-  options: { kernels: string[]; scenarios: string[]; quick: boolean; cpus: number; memoryMb: number; accel: string; params?: Record<string, string[]> };
+  options: { kernels: string[]; scenarios: string[]; quick: boolean; cpus: number; memoryMb: number; accel: string; params?: Record<string, string[]>; rounds?: number };
   git: string;
   host: { cpuModel: string; qemu: string; virtiofsd: string; node: string; user: string };
   accel: AccelVerdict;

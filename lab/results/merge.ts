@@ -15,7 +15,7 @@ import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadRun, type LoadedRun } from './load-run.js';
 import { summarizeRows, toCsv, RESULT_COLUMNS, SUMMARY_COLUMNS, formatParams, type ResultRow, type RunOutcome, type SummaryRow } from './csv.js';
-import { renderMarkdown, renderHtml } from './report.js';
+import { writeReport } from './write-report.js';
 import type { Manifest } from './manifest.js';
 import { scenarios as allScenarios, scenarioById } from '../../scenarios/index.js';
 import { UsageError } from '../errors.js';
@@ -168,11 +168,10 @@ export async function mergeRuns(dirs: string[], o: MergeOptions = {}): Promise<M
   await mkdir(runDir, { recursive: true });
   const manifest = mergeManifests(runs, runId, runDir, o.argv ?? ['merge', ...dirs], warnings);
   const defs = manifest.options.scenarios.map((id) => scenarioById(id)).filter((s): s is ScenarioDefinition => !!s);
-  const md = renderMarkdown(manifest, summary, outcomes, defs);
   await writeFile(join(runDir, 'results.csv'), toCsv(rows, RESULT_COLUMNS, 'exact'));
   await writeFile(join(runDir, 'summary.csv'), toCsv(summary, SUMMARY_COLUMNS));
-  await writeFile(join(runDir, 'report.md'), md);
-  await writeFile(join(runDir, 'report.html'), renderHtml(md, `bpf-lab ${runId}`));
+  // the same report a single run writes (summary, charts, fidelity with its rounds, benchmark.json)
+  await writeReport(runDir, { manifest, samples: rows, summary, outcomes, scenarios: defs });
   await writeFile(join(runDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   // the sources' console logs, named by source run
   for (const r of runs) {

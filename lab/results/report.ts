@@ -4,7 +4,7 @@ import type { Manifest } from './manifest.js';
 import { BETTER_MARK, type ScenarioDefinition } from '../../scenarios/define.js';
 import { crossRatios } from './ratios.js';
 import { crossRatioDefs } from '../../scenarios/index.js';
-import { fidelityRows, FIDELITY_TOLERANCE } from './fidelity.js';
+import { fidelityRows, FIDELITY_TOLERANCE, type FidelityRow } from './fidelity.js';
 import kernelBench, { fidelityMatches } from '../../scenarios/kernel-bench.js';
 import { PROGRAM_VARIANT, programRows } from './programs.js';
 import { fmt } from './overview.js';
@@ -25,7 +25,7 @@ function table(head: string[], rows: string[][]): string {
  */
 export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: RunOutcome[], scenarios: ScenarioDefinition[],
   /** afterFidelity: the summary and charts (write-report.ts); perScenario: Markdown at the top of each scenario's section */
-  extra: { afterFidelity?: string[]; perScenario?: (scenario: string) => string[] } = {}): string {
+  extra: { afterFidelity?: string[]; perScenario?: (scenario: string) => string[]; fidelity?: FidelityRow[] } = {}): string {
   const out: string[] = [];
   out.push(`# bpf-lab run ${m.runId}`, '');
   out.push(`Command: \`${m.command}\``, '');
@@ -34,7 +34,7 @@ export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: Run
       'with bare-metal or published numbers. Ratios measured within one run share the same emulation, but emulation does not ' +
       'slow every code path by the same factor, so they can still differ from ratios measured on hardware.', '');
   }
-  out.push(...fidelitySection(summary, m.accel.accel));
+  out.push(...fidelitySection(extra.fidelity ?? fidelityRows(summary, fidelityMatches, kernelBench.references), m.accel.accel));
   out.push(...(extra.afterFidelity ?? []));
 
   const ratios = crossRatios(crossRatioDefs, summary, (id) => scenarios.find((s) => s.id === id)?.references ?? []);
@@ -135,9 +135,9 @@ function programSection(summary: SummaryRow[]): string[] {
 }
 
 /** The first section: the lab's harness against the kernel's own bench in the same VM, and the published number. */
-function fidelitySection(summary: SummaryRow[], accel: string): string[] {
-  const rows = fidelityRows(summary, fidelityMatches, kernelBench.references);
+function fidelitySection(rows: FidelityRow[], accel: string): string[] {
   if (!rows.length) return [];
+  const withRounds = rows.some((r) => r.roundRatios);
   const med = (x?: { median: number; n: number }) => (x ? `${fmt(x.median)} (n=${x.n})` : '—');
   return [
     '## Fidelity: lab harness vs the kernel\'s bench', '',
@@ -145,9 +145,12 @@ function fidelitySection(summary: SummaryRow[], accel: string): string[] {
     'in this run, each bench run followed at once by the lab runs it is matched with (so both sides see the same host load); ' +
     `lab / bench within ±${Math.round(FIDELITY_TOLERANCE * 100)}% counts as agreeing. Published numbers are the bench's ` +
     `own published runs (bare metal)${accel === 'tcg' ? '; under TCG only the lab / bench column is comparable, not the absolute values' : ''}.`, '',
-    table(['kernel', 'row', 'lab harness', 'kernel bench (same VM, same run)', 'published', 'lab / bench', 'verdict'], rows.map((r) => [
+    ...(withRounds ? ['With several rounds (`--rounds`), the medians pool every round; "per round" is lab / bench within each round, ' +
+      'which tells a steady harness difference (every round on the same side) from run-to-run variance.', ''] : []),
+    table(['kernel', 'row', 'lab harness', 'kernel bench (same VM, same run)', 'published', 'lab / bench', ...(withRounds ? ['per round'] : []), 'verdict'], rows.map((r) => [
       r.kernel, r.label + (r.lab ? ` — ${r.lab.scenario} ${r.lab.variant}` : ''), med(r.lab), med(r.bench),
-      r.published ? fmt(r.published.value) : '', r.ratio !== undefined ? r.ratio.toFixed(2) : '', r.verdict,
+      r.published ? fmt(r.published.value) : '', r.ratio !== undefined ? r.ratio.toFixed(2) : '',
+      ...(withRounds ? [r.roundRatios?.map((x) => x.toFixed(2)).join(' ') ?? ''] : []), r.verdict,
     ])), '',
     ...[...new Set(rows.flatMap((r) => (r.published ? [r.published.source] : [])))].map((src) => `- Published: ${src}`), '',
   ];

@@ -99,7 +99,7 @@ export async function reproduceRun(o: ReproduceOptions): Promise<ReproduceResult
   const accel = o.accel ?? (m.accel.accel === 'kvm' || m.accel.accel === 'tcg' ? m.accel.accel : 'auto');
   const r = await runLab({
     kernel: m.options.kernels.join(','), scenario: m.options.scenarios.join(','), quick: m.options.quick, out: o.out, accel,
-    cpus: m.vm.cpus, memoryMb: m.vm.memoryMb, verbose: o.verbose, argv: o.argv, params: o.params, paramsOverride,
+    cpus: m.vm.cpus, memoryMb: m.vm.memoryMb, rounds: m.options.rounds ?? 1, verbose: o.verbose, argv: o.argv, params: o.params, paramsOverride,
     onHostReady: (host) => {
       const objs = objectDifferences(m.build.objects, host.build.objects);
       for (const l of objs) say(`differs: ${l}`);

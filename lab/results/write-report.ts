@@ -22,7 +22,8 @@ export interface ReportInput {
  */
 export async function writeReport(runDir: string, i: ReportInput): Promise<void> {
   const kernels = i.manifest.options.kernels;
-  const fidelity = fidelityChart(fidelityRows(i.summary, fidelityMatches, kernelBench.references));
+  const fidelityTable = fidelityRows(i.summary, fidelityMatches, kernelBench.references, i.samples);
+  const fidelity = fidelityChart(fidelityTable);
   const specs: ChartSpec[] = [...(fidelity ? [fidelity] : []), ...i.scenarios.flatMap((s) => scenarioCharts(s, i.summary, kernels))];
   const svgs = new Map<string, string>();
   const chartErrors: string[] = [];
@@ -46,7 +47,7 @@ export async function writeReport(runDir: string, i: ReportInput): Promise<void>
     ...(chartErrors.length ? chartErrors.map((e) => `- ${e}`).concat('') : []),
   ];
   const md = renderMarkdown(i.manifest, i.summary, i.outcomes, i.scenarios, {
-    afterFidelity: leading, perScenario: (id) => crossKernelTable(id, { kernels, summary: i.summary, samples: i.samples }),
+    afterFidelity: leading, fidelity: fidelityTable, perScenario: (id) => crossKernelTable(id, { kernels, summary: i.summary, samples: i.samples }),
   });
   await writeFile(join(runDir, 'report.md'), md);
   await writeFile(join(runDir, 'report.html'), inlineCharts(renderHtml(md, `bpf-lab ${i.manifest.runId}`), svgs));
@@ -81,6 +82,7 @@ export async function loadRunForReport(runDir: string, scenarioById: (id: string
   const samples: ResultRow[] = fromCsv(results).map((r) => ({
     run_id: r.run_id, kernel: r.kernel, kernel_release: r.kernel_release, accel: r.accel, vcpus: Number(r.vcpus), scenario: r.scenario,
     variant: r.variant, params: r.params, repetition: Number(r.repetition), metric: r.metric, unit: r.unit, value: Number(r.value),
+    ...(r.round ? { round: Number(r.round) } : r.round === '0' ? { round: 0 } : {}),
   })).filter((r) => Number.isFinite(r.value));
   const outcomes: RunOutcome[] = [];
   for (const r of fromCsv((await readText(join(runDir, 'summary.csv'))) ?? '')) {

@@ -2,7 +2,8 @@ import test from 'ava';
 import { loadCatalog } from '../../lab/kernels/catalog.js';
 import { loadOnlyProgramUnderTest } from '../../lab/host/kernel-bench.js';
 import { fidelityRows } from '../../lab/results/fidelity.js';
-import type { SummaryRow } from '../../lab/results/csv.js';
+import { summarizeRows, type ResultRow, type SummaryRow } from '../../lab/results/csv.js';
+import { scenarioById } from '../../scenarios/index.js';
 import type { Sample } from '../../lab/agent/protocol.js';
 import type { ScenarioContext } from '../../scenarios/define.js';
 import kernelBench, { parseBenchOutput, benchSamples, fidelityMatches, benchVariant } from '../../scenarios/kernel-bench.js';
@@ -155,4 +156,27 @@ test('kernel-bench run: a trigger bench that lost the consumer-pinning race runs
   failures = 1;
   const broken = { ...ctx, exec: async () => ({ code: 1, stdout: '', stderr: 'failed to load the program under test\n' }) } as ScenarioContext;
   await t.throwsAsync(kernelBench.run(broken, { bench: 'trig-tp' }), { message: /exited 1: failed to load the program under test/ });
+});
+
+test('fidelity with --rounds: per-round ratios tell a steady harness difference from run-to-run variance', (t) => {
+  const sample = (scenario: string, variant: string, metric: string, params: string, value: number, round: number, repetition: number): ResultRow => ({
+    run_id: 'r', kernel: '6.1', kernel_release: 'x', accel: 'tcg', vcpus: 2, scenario, variant, params, repetition, metric, unit: 'calls/s', value, round,
+  });
+  const rounds = (labOverBench: number[]) => labOverBench.flatMap((f, round) => [0, 1, 2].flatMap((i) => [
+    sample('kernel-bench', 'trig-kprobe', 'calls_per_s', 'bench=trig-kprobe', 1e6 + i, round, i),
+    sample('kprobe-overhead', 'kprobe', 'syscalls_per_s', 'producers=1', f * (1e6 + i), round, i),
+  ]));
+  const rowFor = (samples: ResultRow[]) => {
+    const summary = summarizeRows(samples, [], scenarioById);
+    return fidelityRows(summary, fidelityMatches, kernelBench.references, samples).find((r) => r.label === 'trig-kprobe')!;
+  };
+  const steady = rowFor(rounds([1.3, 1.25, 1.35]));
+  t.deepEqual(steady.roundRatios!.map((x) => x.toFixed(2)), ['1.30', '1.25', '1.35']);
+  t.regex(steady.verdict, /^differs in every round \(×1\.25–×1\.35 over 3 rounds\): lab harness faster/);
+  const swinging = rowFor(rounds([1.3, 0.8, 1.25]));
+  t.regex(swinging.verdict, /^varies between rounds \(×0\.80–×1\.30 over 3 rounds\): run-to-run variance/);
+  t.is(rowFor(rounds([1.02, 0.97])).verdict, 'within ±10% (rounds ×0.97–×1.02)');
+  t.is(rowFor(rounds([1.3, 0.8, 1.0])).verdict, 'within ±10% (rounds ×0.80–×1.30)', 'the pooled medians agree; the spread is shown');
+  // one round: no per-round column, the single-run verdicts apply
+  t.is(rowFor(rounds([1.3])).roundRatios, undefined);
 });

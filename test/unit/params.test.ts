@@ -20,6 +20,10 @@ test('--param: syntax, repetition and comma lists; recorded on the run command',
   t.like(parseCommand(['reproduce', 'd', '--accel', 'tcg'], defaults), { cmd: 'reproduce', accel: 'tcg' });
   t.throws(() => parseCommand(['reproduce', 'd', '--cpus', '4'], defaults), { instanceOf: UsageError, message: /--cpus from the run's manifest/ });
   t.throws(() => parseCommand(['compare', 'a', 'b', '--threshold', 'x'], defaults), { instanceOf: UsageError, message: /percentage/ });
+  t.like(parseCommand(['--scenario', 'kernel-bench', '--rounds', '3'], defaults), { cmd: 'run', rounds: 3 });
+  t.like(parseCommand(['--scenario', 'kernel-bench'], defaults), { cmd: 'run', rounds: 1 });
+  t.throws(() => parseCommand(['--rounds', '0'], defaults), { instanceOf: UsageError, message: /--rounds '0' must be an integer 1\.\.50/ });
+  t.throws(() => parseCommand(['reproduce', 'd', '--rounds', '2'], defaults), { instanceOf: UsageError, message: /--rounds from the run's manifest/ });
 });
 
 test('--param values are typed against the declared axis; wrong ones name the valid values', (t) => {
