@@ -1,6 +1,6 @@
 import test from 'ava';
 import { loadCatalog } from '../../lab/kernels/catalog.js';
-import { loadOnlyProgramUnderTest } from '../../lab/host/kernel-bench.js';
+import { loadOnlyProgramUnderTest, optimizeLikeRelease } from '../../lab/host/kernel-bench.js';
 import { fidelityRows } from '../../lab/results/fidelity.js';
 import { summarizeRows, type ResultRow, type SummaryRow } from '../../lab/results/csv.js';
 import { scenarioById } from '../../scenarios/index.js';
@@ -179,4 +179,14 @@ test('fidelity with --rounds: per-round ratios tell a steady harness difference 
   t.is(rowFor(rounds([1.3, 0.8, 1.0])).verdict, 'within ±10% (rounds ×0.80–×1.30)', 'the pooled medians agree; the spread is shown');
   // one round: no per-round column, the single-run verdicts apply
   t.is(rowFor(rounds([1.3])).roundRatios, undefined);
+});
+
+test('kernel bench build: -O2 user space like the published runs, in the 6.1 shape; 6.3+ trees are left to RELEASE=1', (t) => {
+  const v61 = "CFLAGS += -g -O0 -rdynamic -Wall -Werror $(GENFLAGS)\\\n\t\t    EXTRA_CFLAGS='-g -O0'\t\\\n\t$(Q)$(CLANG) $3 -O2 -target bpf\n\t\t    EXTRA_CFLAGS='-g -O0' ARCH=\n";
+  const r = optimizeLikeRelease(v61);
+  t.true(r.changed);
+  t.false(r.text.includes('-O0'));
+  t.is(r.text.split('-O2').length - 1, 4, 'CFLAGS, both libbpf builds, and the BPF line that already had -O2');
+  const v73 = "OPT_FLAGS\t?= $(if $(RELEASE),-O2,-O0)\nCOMMON_CFLAGS = -g $(OPT_FLAGS) -rdynamic\n";
+  t.deepEqual(optimizeLikeRelease(v73), { text: v73, changed: false });
 });
