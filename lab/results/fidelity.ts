@@ -35,7 +35,9 @@ function verdict(m: FidelityMatch, lab: FidelityRow['lab'], bench: FidelityRow['
   if (!lab) return 'not measured in this run (lab row)';
   if (!bench) return benchSkipped ? `kernel bench skipped: ${benchSkipped}` : 'not measured in this run (kernel bench row)';
   if (ratio === undefined || !Number.isFinite(ratio)) return 'differs: no finite ratio';
-  if (Math.abs(ratio - 1) <= FIDELITY_TOLERANCE) {
+  // pooled agreement counts only when no round strays beyond twice the tolerance (else the pool hides the spread)
+  const roundsAgree = rounds.every((x) => Math.abs(x - 1) <= 2 * FIDELITY_TOLERANCE);
+  if (Math.abs(ratio - 1) <= FIDELITY_TOLERANCE && roundsAgree) {
     const notes = [rounds.length >= 2 ? `rounds ×${Math.min(...rounds).toFixed(2)}–×${Math.max(...rounds).toFixed(2)}` : '', m.caveat ? `note: ${m.caveat}` : ''].filter(Boolean);
     return `within ±${pct(FIDELITY_TOLERANCE)}${notes.length ? ` (${notes.join('; ')})` : ''}`;
   }
@@ -47,7 +49,7 @@ function verdict(m: FidelityMatch, lab: FidelityRow['lab'], bench: FidelityRow['
     if (sides.size === 1 && !sides.has(0)) {
       return `differs in every round (${span(rounds)}): lab harness ${ratio < 1 ? 'slower' : 'faster'} than the kernel bench on the same VM; a harness difference`;
     }
-    return `varies between rounds (${span(rounds)}): run-to-run variance, not a steady harness difference`;
+    return `varies between rounds (${span(rounds)}, pooled ×${ratio.toFixed(2)}): run-to-run variance, not a steady harness difference`;
   }
   const noisy = [lab.cv > FIDELITY_TOLERANCE ? `lab cv ${pct(lab.cv)}` : '', bench.cv > FIDELITY_TOLERANCE ? `bench cv ${pct(bench.cv)}` : ''].filter(Boolean);
   if (noisy.length) return `differs: samples too noisy to tell (${noisy.join(', ')})`;
