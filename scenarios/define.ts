@@ -31,7 +31,11 @@ export interface Reference {
  * 'none' for run totals and counters that account for a run (records produced, packets sent) rather than measure it.
  */
 export type Better = 'higher' | 'lower' | 'none';
-export interface MetricSpec { unit: string; better: Better }
+export interface MetricSpec {
+  unit: string; better: Better;
+  /** the same code on the same kernel always gives this value (verifier counts): compare needs no significance test */
+  exact?: boolean;
+}
 
 /** Metric table entries: `events_per_s: higher('events/s')`. */
 export const higher = (unit: string): MetricSpec => ({ unit, better: 'higher' });

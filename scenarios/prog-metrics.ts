@@ -8,7 +8,7 @@ import { lower, none, type MetricSpec } from './define.js';
  * that inlines a helper grows the image and runs faster).
  */
 export const PROG_METRICS: Record<string, MetricSpec> = {
-  verified_insns: lower('insns'), verifier_states: lower('states'), verify_us: lower('us'),
+  verified_insns: { ...lower('insns'), exact: true }, verifier_states: { ...lower('states'), exact: true }, verify_us: lower('us'),
   xlated_bytes: none('bytes'), jited_bytes: none('bytes'), load_ms: lower('ms'),
 };
 

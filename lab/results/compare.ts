@@ -15,7 +15,9 @@
  * Significance: Welch's t-test on the raw per-interval samples (results.csv), two-sided, p < 0.05. Welch rather than
  * Mann–Whitney: runs have 4–5 samples per row, where an exact Mann–Whitney test cannot reach p < 0.05 unless the two
  * samples do not overlap at all (n = 3 + 3 never can); each sample is itself a mean over an interval. A side with
- * fewer than two samples is not tested.
+ * fewer than two samples is not tested. Metrics declared exact (the verifier's instruction and state counts: the same
+ * program on the same kernel always gives the same number, usually one sample per run) skip the test: any change is
+ * real, so the threshold alone decides.
  *
  * A regression is a row that is worse in the declared direction, significant, and changed by more than the
  * threshold. The exit status is 1 when there is at least one.
@@ -48,8 +50,10 @@ export interface ComparisonRow {
   kernelA: string; kernelB: string; nA: number; nB: number; a: number; b: number;
   /** (b − a) / |a|; ±Infinity when a = 0 and b ≠ 0 */
   change: number;
-  /** Welch two-sided p-value; NaN when a side has fewer than 2 samples */
+  /** Welch two-sided p-value; NaN when a side has fewer than 2 samples, or for an exact metric */
   p: number;
+  /** an exact metric (verifier counts): any change is real, so only the threshold decides */
+  exact?: boolean;
   verdict: Verdict;
 }
 
@@ -77,10 +81,14 @@ export function relativeChange(a: number, b: number): number {
 /** Is b worse than a for a metric whose better direction is `better`? */
 export const isWorse = (better: 'higher' | 'lower', a: number, b: number): boolean => (better === 'higher' ? b < a : b > a);
 
-export function verdictOf(better: 'higher' | 'lower', a: number[], b: number[], thresholdPct: number): Pick<ComparisonRow, 'a' | 'b' | 'change' | 'p' | 'verdict'> {
+export function verdictOf(better: 'higher' | 'lower', a: number[], b: number[], thresholdPct: number, exact = false): Pick<ComparisonRow, 'a' | 'b' | 'change' | 'p' | 'verdict'> {
   const ma = summarize(a).mean;
   const mb = summarize(b).mean;
   const change = relativeChange(ma, mb);
+  if (exact) {
+    const verdict: Verdict = change === 0 ? 'same' : Math.abs(change) * 100 <= thresholdPct ? 'within threshold' : isWorse(better, ma, mb) ? 'regression' : 'improvement';
+    return { a: ma, b: mb, change, p: NaN, verdict };
+  }
   const { p } = welch(a, b);
   let verdict: Verdict;
   if (Number.isNaN(p)) verdict = 'untested';
@@ -128,7 +136,8 @@ export function setupDifferences(a: Manifest, b: Manifest): string[] {
   return out;
 }
 
-export function compareData(A: RunData, B: RunData, thresholdPct: number, currentBetter: (scenario: string, metric: string) => Better | undefined): Comparison {
+export function compareData(A: RunData, B: RunData, thresholdPct: number, currentBetter: (scenario: string, metric: string) => Better | undefined,
+  isExact: (scenario: string, metric: string) => boolean = () => false): Comparison {
   const pairs = pairKernels(A.manifest.options.kernels, B.manifest.options.kernels);
   const group = (r: RunData) => {
     const m = new Map<string, number[]>();
@@ -162,7 +171,8 @@ export function compareData(A: RunData, B: RunData, thresholdPct: number, curren
       if (!better) { notCompared.push(`${label}: no declared direction`); continue; }
       const bad = A.status.get(k) ?? B.status.get(kB);
       if (bad) { notCompared.push(`${label}: ${bad}`); continue; }
-      rows.push({ scenario, variant, params, metric, better, kernelA: ka, kernelB: kb, nA: va.length, nB: vb.length, ...verdictOf(better, va, vb, thresholdPct) });
+      const exact = isExact(scenario, metric);
+      rows.push({ scenario, variant, params, metric, better, kernelA: ka, kernelB: kb, nA: va.length, nB: vb.length, ...verdictOf(better, va, vb, thresholdPct, exact), ...(exact ? { exact } : {}) });
     }
     for (const k of gb.keys()) {
       const [kernel, scenario, variant, params, metric] = k.split('\t');
@@ -200,7 +210,7 @@ function renderComparison(c: Comparison, ma: Manifest, mb: Manifest): string {
   for (const r of rows) {
     const k = r.kernelA === r.kernelB ? r.kernelA : `${r.kernelA} → ${r.kernelB}`;
     out.push(`${r.verdict.toUpperCase().padEnd(16)} ${k} ${r.scenario} ${r.variant} ${r.metric}${BETTER_MARK[r.better]} [${r.params}]: ` +
-      `${num(r.a)} → ${num(r.b)} (${fmtChange(r.change)}, ${fmtP(r.p)}, n ${r.nA}/${r.nB})`);
+      `${num(r.a)} → ${num(r.b)} (${fmtChange(r.change)}, ${r.exact ? 'exact' : fmtP(r.p)}, n ${r.nA}/${r.nB})`);
   }
   if (c.notCompared.length) {
     out.push(`not compared (${c.notCompared.length}):`);
@@ -241,5 +251,5 @@ export async function readRun(dir: string): Promise<RunData> {
 export async function compareRuns(a: string, b: string, thresholdPct: number): Promise<Comparison> {
   const [A, B] = await Promise.all([readRun(a), readRun(b)]);
   const { scenarioById } = await import('../../scenarios/index.js');
-  return compareData(A, B, thresholdPct, (s, m) => scenarioById(s)?.metrics[m]?.better);
+  return compareData(A, B, thresholdPct, (s, m) => scenarioById(s)?.metrics[m]?.better, (s, m) => scenarioById(s)?.metrics[m]?.exact === true);
 }

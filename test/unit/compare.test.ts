@@ -109,3 +109,16 @@ test('compareData: the current definitions give the direction for runs without o
   const declared = (r: RunData, b: Better) => ({ ...r, better: new Map([['s\tns_per_op', b], ['s\tevents_per_s', b]]) });
   t.throws(() => compareData(declared(A, 'lower'), declared(B, 'higher'), 5, () => 'lower'), { instanceOf: UsageError }, 'A declares lower, B higher: nothing comparable');
 });
+
+test('compareData: exact metrics (verifier counts, one sample a side) are compared without a test; the threshold decides', (t) => {
+  const A = run('A', '6.1', [['prog:p', 'verified_insns', [1000]], ['prog:q', 'verified_insns', [500]], ['prog:r', 'verified_insns', [800]], ['prog:p', 'verify_us', [90]]]);
+  const B = run('B', '7.3', [['prog:p', 'verified_insns', [1200]], ['prog:q', 'verified_insns', [500]], ['prog:r', 'verified_insns', [790]], ['prog:p', 'verify_us', [300]]]);
+  const c = compareData(A, B, 5, () => 'lower', (_s, m) => m === 'verified_insns');
+  const by = (v: string, m = 'verified_insns') => c.rows.find((r) => r.variant === v && r.metric === m)!;
+  t.like(by('prog:p'), { verdict: 'regression', exact: true, change: 0.2 });
+  t.is(by('prog:q').verdict, 'same');
+  t.is(by('prog:r').verdict, 'within threshold');
+  t.is(by('prog:p', 'verify_us').verdict, 'untested', 'a timing with one sample a side stays untested');
+  t.is(c.regressions, 1);
+  t.regex(c.text, /REGRESSION\s+6\.1 → 7\.3 s prog:p verified_insns ↓ \[n=1\]: 1000 → 1200 \(\+20\.0%, exact, n 1\/1\)/);
+});
