@@ -119,7 +119,7 @@ const DefinitionShape = z.object({
   }).strict(),
   params: matrix,
   quickParams: matrix.optional(),
-  metrics: z.record(snake, z.object({ unit: z.string().min(1), better: z.enum(['higher', 'lower', 'none']) }).strict())
+  metrics: z.record(snake, z.object({ unit: z.string().min(1), better: z.enum(['higher', 'lower', 'none']), exact: z.boolean().optional() }).strict())
     .refine((m) => Object.keys(m).length > 0, 'a scenario declares at least one metric'),
   baseline: z.string().optional(),
   excluded: z.function().optional(),

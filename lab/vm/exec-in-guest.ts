@@ -3,7 +3,7 @@ import { mkdtemp, rm, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { resolveKernels } from '../kernels/catalog.js';
 import { ensurePrerequisites } from '../host/prereqs.js';
-import { prepareHost, planGuest } from './session.js';
+import { prepareBoot, planGuest } from './session.js';
 import { Vm } from './vm.js';
 import { qemuVersion } from './qemu-version.js';
 import { Ui } from '../ui.js';
@@ -19,7 +19,7 @@ export async function execInGuest(o: { kernel: string; argv: string[]; accel: 'a
   const [k] = resolveKernels(o.kernel);
   const ui = new Ui(o.verbose);
   await ensurePrerequisites((m) => ui.info(m));
-  const host = await prepareHost([k], ui);
+  const host = await prepareBoot([k], ui);
   const dir = await mkdtemp(join(tmpdir(), 'bpf-lab-exec-'));
   try {
     const plan = await planGuest(host, k, { accel: o.accel, cpus: o.cpus, memoryMb: o.memoryMb, consolePath: join(dir, 'console.log') }, ui, await qemuVersion());

@@ -16,22 +16,26 @@ import { LabError } from '../errors.js';
 import type { HostTool } from '../../scenarios/define.js';
 import type { Ui } from '../ui.js';
 
-/** What every guest of a run shares: fetched kernels, the share daemon, the compiled BPF tree. */
-export interface HostSetup {
+/** What any boot needs: the fetched kernels and the share daemon (all `exec` needs). */
+export interface BootSetup {
   kernels: Map<string, KernelArtifacts>;
   virtiofsd: VirtiofsdCommand;
+  /** per kernel line: scenario-needed config options the kernel lacks (those scenarios are skipped) */
+  configMissing: Map<string, ReturnType<typeof missingOptions>>;
+}
+
+/** What every guest of a run shares: the boot setup, plus the compiled BPF tree and host-built tools. */
+export interface HostSetup extends BootSetup {
   build: BuildResult;
   btfFrom: string;
   /** per kernel line: host-built tools the selected scenarios run in the guest (name → path) */
   tools: Map<string, Partial<Record<HostTool, string>>>;
   /** per kernel line: the selftests bench build, when a scenario needs it */
   kernelBench: Map<string, KernelBench>;
-  /** per kernel line: scenario-needed config options the kernel lacks (those scenarios are skipped) */
-  configMissing: Map<string, ReturnType<typeof missingOptions>>;
 }
 
-export async function prepareHost(kernels: KernelEntry[], ui: Ui, hostTools: HostTool[] = [], scenarioNeeds: ConfigNeed[] = []): Promise<HostSetup> {
-  const catalog = loadCatalog();
+/** Fetch (or find in the cache) the kernels and virtiofsd, and check each kernel's config before any boot. */
+export async function prepareBoot(kernels: KernelEntry[], ui: Ui, scenarioNeeds: ConfigNeed[] = []): Promise<BootSetup> {
   const artifacts = new Map<string, KernelArtifacts>();
   const configMissing = new Map<string, ReturnType<typeof missingOptions>>();
   // fetch every kernel first, so a bad pin fails before any VM time is spent
@@ -43,6 +47,13 @@ export async function prepareHost(kernels: KernelEntry[], ui: Ui, hostTools: Hos
     }
     return ensureVirtiofsd((m) => ui.info(`  virtiofsd: ${m}`));
   });
+  return { kernels: artifacts, virtiofsd, configMissing };
+}
+
+export async function prepareHost(kernels: KernelEntry[], ui: Ui, hostTools: HostTool[] = [], scenarioNeeds: ConfigNeed[] = []): Promise<HostSetup> {
+  const catalog = loadCatalog();
+  const boot = await prepareBoot(kernels, ui, scenarioNeeds);
+  const artifacts = boot.kernels;
   // vmlinux.h comes from the default kernel's BTF, so the build does not depend on which kernels a run boots
   const def = catalog.kernels.find((k) => k.line === catalog.default)!;
   const btfKernel = artifacts.get(def.line) ?? (await ensureKernel(def, (m) => ui.info(`  ${def.line}: ${m}`)));
@@ -63,7 +74,7 @@ export async function prepareHost(kernels: KernelEntry[], ui: Ui, hostTools: Hos
       }
     });
   }
-  return { kernels: artifacts, virtiofsd, build, btfFrom, tools, kernelBench, configMissing };
+  return { ...boot, build, btfFrom, tools, kernelBench };
 }
 
 /**
@@ -93,7 +104,7 @@ export interface Guest { vm: Vm; initramfs: InitramfsResult; image: string; imag
 export interface GuestPlan { options: VmOptions; initramfs: InitramfsResult; image: string; imageKind: string; accel: AccelVerdict; tcg?: TcgThreading; featureKey: string }
 
 /** Build the initramfs and pick the accelerator (once per run: pass the verdict back in): everything a boot needs. */
-export async function planGuest(host: HostSetup, k: KernelEntry, spec: GuestSpec, ui: Ui, qemuVersion: string, verdict?: AccelVerdict): Promise<GuestPlan> {
+export async function planGuest(host: BootSetup & { build?: BuildResult }, k: KernelEntry, spec: GuestSpec, ui: Ui, qemuVersion: string, verdict?: AccelVerdict): Promise<GuestPlan> {
   const art = host.kernels.get(k.line)!;
   const initramfs = await ui.phase(`initramfs_${k.line}`, `${k.line}: initramfs`, () => ensureInitramfs(art.key, art.modulesDir));
   const image = art.vmlinux && art.pvh ? art.vmlinux : art.vmlinuz;
@@ -103,12 +114,13 @@ export async function planGuest(host: HostSetup, k: KernelEntry, spec: GuestSpec
   const tcg = accel.accel === 'tcg' ? tcgThreading(qemuVersion) : undefined;
   const options: VmOptions = {
     accel: accel.accel, tcgThread: tcg?.mode, bios: pickFirmware(), cpus: spec.cpus, memoryMb: spec.memoryMb, kernelImage: image, initrd: initramfs.path, virtiofsd: host.virtiofsd,
-    node: process.execPath, agentScript: join(repoRoot, 'dist', 'lab', 'agent', 'main.js'), cwd: repoRoot, buildDir: host.build.dir,
+    node: process.execPath, agentScript: join(repoRoot, 'dist', 'lab', 'agent', 'main.js'), cwd: repoRoot, buildDir: host.build?.dir ?? '',
     consolePath: spec.consolePath, bootTimeoutMs: accel.accel === 'kvm' ? 60000 : 300000, hubNics: spec.hubNics,
   };
   // (TCG on an oversubscribed host: a 7.3 guest under single-threaded TCG took over 120 s to reach the agent here)
-  const featureKey = await featureCacheKey(art.key, host.build.dir);
-  const cached = await readCachedFeatures(featureKey);
+  // the agent's feature probe runs the built BPF objects; exec boots without them (and without the agent)
+  const featureKey = host.build ? await featureCacheKey(art.key, host.build.dir) : '';
+  const cached = featureKey ? await readCachedFeatures(featureKey) : undefined;
   if (cached) options.features = JSON.stringify(cached);
   return { options, initramfs, image, imageKind, accel, tcg, featureKey };
 }
