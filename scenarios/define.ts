@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Features, Params, Sample } from '../lab/agent/protocol.js';
+import { COVERAGE_IDS, type Cover } from './coverage.js';
 
 /** What a scenario needs from the kernel. Checked on the host against the guest's hello before running. */
 export interface Requirements {
@@ -100,6 +101,8 @@ export interface ScenarioDefinition {
   hostTools?: HostTool[];
   /** what the VM needs beyond the default; a run boots with the maximum over its selected scenarios */
   vm?: { /** extra virtio-net NICs on a QEMU-internal hub (no host network) */ hubNics?: number };
+  /** which entries of the lab's coverage list (scenarios/coverage.ts) this scenario measures, and through which variants */
+  covers?: Cover[];
 }
 
 export class ScenarioSkip extends Error {}
@@ -131,6 +134,12 @@ const DefinitionShape = z.object({
     value: z.number().finite(), unit: z.string(), source: z.string().min(1), setup: z.string().min(1),
   })),
   vm: z.object({ hubNics: z.number().int().min(0).optional() }).optional(),
+  covers: z.array(z.object({
+    entry: z.string().refine((e) => COVERAGE_IDS.includes(e), (e) => ({ message: `'${e}' is not in scenarios/coverage.ts` })),
+    variants: z.array(z.string()).min(1).optional(),
+    params: z.record(value).optional(),
+    since: z.string().regex(/^\d+\.\d+$/).optional(),
+  }).strict()).optional(),
 }).superRefine((s, ctx) => {
   for (const k of Object.keys(s.quickParams ?? {})) {
     if (!(k in s.params)) ctx.addIssue({ code: 'custom', message: `quickParams key '${k}' is not a parameter` });

@@ -33,6 +33,7 @@ export default defineScenario({
     'The baseline variant runs the same loop with nothing attached, first and again last, in the same driver run; overhead_ns = ' +
     'ns_per_call − ns per call at the mean baseline rate (both phases, which cancels slow host drift). fentry/fexit run only where the kernel supports tracing programs. calls_made must equal records_counted.' + PROG_METRICS_NOTE,
   requires: { kernel: '5.5', programs: ['kprobe'], config: ['BPF_EVENTS', 'FTRACE_SYSCALLS', 'KPROBES', 'KPROBE_EVENTS'] },
+  covers: [{ entry: 'kprobe', variants: ['kprobe', 'kretprobe'] }, { entry: 'fentry', variants: ['fentry', 'fexit'] }],
   params: { producers: [1, 2] },
   quickParams: { producers: [1] },
   metrics: TRIGGER_METRICS,

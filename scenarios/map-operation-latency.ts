@@ -25,6 +25,13 @@ export default defineScenario({
     'after each timed batch; arrays have no delete and only 4-byte keys (skipped at keySize 64). ' +
     'Each sample is labelled with map and op (they appear in params).' + PROG_METRICS_NOTE,
   requires: { kernel: '5.10', maps: MAPS, programs: ['raw_tracepoint'], helpers: ['ktime_get_ns'], config: ['BPF_EVENTS'] },
+  covers: [
+    { entry: 'hash-ops', params: { map: 'hash' } }, { entry: 'map:hash', params: { map: 'hash' } },
+    { entry: 'array-ops', params: { map: 'array' } }, { entry: 'map:array', params: { map: 'array' } },
+    { entry: 'percpu-ops', params: { map: 'percpu_array' } }, { entry: 'percpu-ops', params: { map: 'percpu_hash' } },
+    { entry: 'map:percpu', params: { map: 'percpu_array' } }, { entry: 'map:percpu', params: { map: 'percpu_hash' } },
+    { entry: 'map:lru_hash', params: { map: 'lru_hash' } },
+  ],
   params: { keySize: [4, 64], valueSize: [8], fill: [6, 100] },
   quickParams: { keySize: [4], valueSize: [8], fill: [100] },
   metrics: { ns_per_op: lower('ns'), ...PROG_METRICS },

@@ -16,6 +16,7 @@ export default defineScenario({
     'perf_event_attr sample_period = wakeup_events = 500, as the bench does. drops_per_s is the program\'s count of failed outputs; ' +
     'records_lost_reported is what PERF_RECORD_LOST told the consumer (late). The baseline variant runs the producers with nothing attached.' + PROG_METRICS_NOTE,
   requires: { kernel: '4.4', maps: ['perf_event_array'], programs: ['tracepoint'], helpers: ['perf_event_output'], config: ['BPF_EVENTS', 'FTRACE_SYSCALLS', 'PERF_EVENTS'] },
+  covers: [{ entry: 'perfbuf', variants: ['perfbuf'] }, { entry: 'map:perf_event_array', variants: ['perfbuf'] }],
   params: {
     recordSize: [8, 1024],
     batch: [1, 500],

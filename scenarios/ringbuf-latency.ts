@@ -14,6 +14,7 @@ export default defineScenario({
     'it spins on ring_buffer__consume (data path only, no wakeup). Under TCG the producer and consumer vCPUs are host threads: when ' +
     'the host is busy (other VMs), a descheduled vCPU adds milliseconds, so tails (and even P50) vary widely from run to run.' + PROG_METRICS_NOTE,
   requires: { kernel: '5.8', maps: ['ringbuf'], programs: ['kprobe'], helpers: ['ringbuf_reserve', 'ktime_get_ns'], config: ['BPF_EVENTS', 'KPROBES', 'KPROBE_EVENTS'] },
+  covers: [{ entry: 'ringbuf-latency', variants: ['ringbuf'] }],
   params: { rate: [10000, 'max'], consumer: ['epoll', 'busy-poll'] },
   quickParams: { rate: [10000, 'max'], consumer: ['epoll'] },
   metrics: {

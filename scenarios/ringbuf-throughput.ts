@@ -17,6 +17,7 @@ export default defineScenario({
     'unconsumed (the bench\'s --rb-sampled). The baseline variant runs the producers with nothing attached. ' +
     'records_produced = program runs × batch = records_consumed + records_dropped.' + PROG_METRICS_NOTE,
   requires: { kernel: '5.8', maps: ['ringbuf'], programs: ['tracepoint'], config: ['BPF_EVENTS', 'FTRACE_SYSCALLS'] },
+  covers: [{ entry: 'ringbuf', variants: ['ringbuf'] }, { entry: 'map:ringbuf', variants: ['ringbuf'] }],
   // The published shape (8-byte records, batch 500) × the axes the references vary. The tracepoint hook is measured on
   // the one-producer reserve/libbpf slice only: 28 runs.
   params: {

@@ -14,6 +14,7 @@ export default defineScenario({
     'callbacks on established connections. connections_per_s: connect/accept/close loop (RST close, no TIME_WAIT); mb_per_s: ' +
     'one connection streaming 64 KiB writes. The program must see one active and one passive established callback per connection.',
   requires: { kernel: '5.10', maps: ['percpu_array'], programs: ['sock_ops'], config: ['CGROUP_BPF', 'VETH', 'NET_NS'] },
+  covers: [{ entry: 'sock-ops' }],
   params: { phase: ['all'] },
   metrics: {
     connections_per_s: higher('conn/s'), mb_per_s: higher('MB/s'), connections: none('connections'), connections_accepted: none('connections'), bytes_streamed: none('bytes'),

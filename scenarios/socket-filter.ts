@@ -12,6 +12,7 @@ export default defineScenario({
     'pps_dropped are the filter\'s verdicts. Packet accounting as in the xdp scenario, with packets_seen = filter runs ' +
     '(baseline: vb rx_packets); packets_received + socket_drops (Udp RcvbufErrors) = packets accepted by the filter.',
   requires: { kernel: '5.10', maps: ['percpu_array'], programs: ['socket_filter'], config: ['VETH', 'NET_NS'] },
+  covers: [{ entry: 'socket-filter' }],
   params: { pktSize: [60] },
   metrics: {
     pps_received: higher('packets/s'), pps_accepted: higher('packets/s'), pps_dropped: higher('packets/s'), packets_received: none('packets'),

@@ -13,6 +13,7 @@ export default defineScenario({
     'mode, so TC and XDP rows sit side by side. pps, softirq_ns_per_packet and the packet accounting (packets_sent, ' +
     'send_errors, packets_seen, packets_lost = sent + send_errors − seen, equal to sender_tx_dropped on veth) as in the xdp scenario.',
   requires: { kernel: '5.10', maps: ['percpu_array', 'array'], programs: ['sched_cls', 'xdp'], config: ['VETH', 'NET_NS', 'NET_PKTGEN', 'NET_SCH_INGRESS', 'NET_CLS_BPF', 'NET_CLS_ACT'] },
+  covers: [{ entry: 'tc' }],
   params: { pktSize: [60] },
   metrics: {
     ...PACKET_METRICS, packets_classified: none('packets'),

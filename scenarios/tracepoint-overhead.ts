@@ -11,6 +11,7 @@ export default defineScenario({
     'on every syscall of every process). The baseline (nothing attached) is measured first and again last in the same driver run; ' +
     'ratio_to_baseline = variant calls/s ÷ baseline calls/s per interval.' + PROG_METRICS_NOTE,
   requires: { kernel: '5.5', programs: ['tracepoint', 'raw_tracepoint'], config: ['BPF_EVENTS', 'FTRACE_SYSCALLS'] },
+  covers: [{ entry: 'tracepoint', variants: ['tracepoint'] }, { entry: 'raw-tracepoint', variants: ['raw_tracepoint'] }],
   params: { producers: [1, 2] },
   quickParams: { producers: [1] },
   metrics: TRIGGER_METRICS,

@@ -22,6 +22,7 @@ export default defineScenario({
     'trig-uretprobe-nop rates are listed beside calls_per_s as context only: same shape, but absolute rates on bare metal, with no ' +
     'published base rate to form a ratio.' + PROG_METRICS_NOTE,
   requires: { kernel: '5.8', maps: ['ringbuf'], programs: ['kprobe'], helpers: ['ringbuf_reserve', 'ktime_get_ns'], config: ['BPF_EVENTS', 'UPROBES', 'UPROBE_EVENTS'] },
+  covers: [{ entry: 'uprobe', variants: ['uprobe', 'uretprobe', 'uprobe-ringbuf'] }, { entry: 'usdt', variants: ['usdt'] }],
   params: { mode: ['overhead', 'latency'] },
   quickParams: { mode: ['overhead', 'latency'] },
   metrics: {

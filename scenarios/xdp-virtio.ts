@@ -47,6 +47,7 @@ export default defineScenario({
     'packets_lost (sent + send_errors − seen) also counts frames lost inside QEMU\'s hub, which the guest cannot see, so here it ' +
     'is at least sender_tx_dropped rather than equal to it.',
   requires: { kernel: '5.10', maps: ['percpu_array', 'devmap', 'ringbuf'], programs: ['xdp'], config: ['VIRTIO_NET', 'NET_NS', 'NET_PKTGEN'] },
+  covers: [{ entry: 'xdp' }, { entry: 'map:devmap', variants: ['xdp_redirect'] }],
   params: { mode: ['native'], pktSize: [60] },
   metrics: {
     ...PACKET_METRICS, packets_forwarded: none('packets'), events_received: none('events'), events_dropped: none('events'), events_expected: none('events'),

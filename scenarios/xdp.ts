@@ -54,6 +54,7 @@ export default defineScenario({
     'equals sender_tx_dropped. Without a program the device\'s rx count may include a stray frame the generator did not send ' +
     '(packets_lost −1).',
   requires: { kernel: '5.10', maps: ['percpu_array', 'devmap', 'ringbuf'], programs: ['xdp'], config: ['VETH', 'NET_NS', 'NET_PKTGEN'] },
+  covers: [{ entry: 'xdp' }, { entry: 'map:devmap', variants: ['xdp_redirect', 'generic_redirect'] }],
   params: { mode: ['native', 'generic', 'test_run'], pktSize: [60, 1500] },
   quickParams: { mode: ['native', 'generic', 'test_run'], pktSize: [60] },
   metrics: {

@@ -7,6 +7,8 @@ import { fidelityRows } from './fidelity.js';
 import { fidelityChart, renderSvg, scenarioCharts, type ChartSpec } from './charts.js';
 import { crossKernelTable, renderOverview } from './overview.js';
 import { benchmarkExport } from './export.js';
+import { coverageSection } from './coverage.js';
+import { scenarios as allScenarios } from '../../scenarios/index.js';
 import { errorMessage, UsageError } from '../errors.js';
 import type { ScenarioDefinition } from '../../scenarios/define.js';
 import kernelBench, { fidelityMatches } from '../../scenarios/kernel-bench.js';
@@ -45,6 +47,7 @@ export async function writeReport(runDir: string, i: ReportInput): Promise<void>
     ...renderOverview({ kernels, summary: i.summary, samples: i.samples, outcomes: i.outcomes, scenarios: i.scenarios, charts,
       leadingCharts: fidelity && svgs.has(fidelity.file) ? [fidelity] : [] }),
     ...(chartErrors.length ? chartErrors.map((e) => `- ${e}`).concat('') : []),
+    ...coverageSection(allScenarios, i.manifest.options.scenarios, kernels, i.summary, i.outcomes),
   ];
   const md = renderMarkdown(i.manifest, i.summary, i.outcomes, i.scenarios, {
     afterFidelity: leading, fidelity: fidelityTable, perScenario: (id) => crossKernelTable(id, { kernels, summary: i.summary, samples: i.samples }),
