@@ -32,6 +32,8 @@ export type LabEventBody =
   /** one parameter combination; `index` counts from 1 */
   | { type: 'scenario-run-start'; kernel: string; scenario: string; params: string; index: number; runs: number }
   | { type: 'scenario-run-end'; kernel: string; scenario: string; params: string; index: number; runs: number; status: RunStatus; samples: number; ms: number; note: string }
+  /** a scenario's own progress inside one run (the kernel bench: bench i of n) */
+  | { type: 'scenario-progress'; kernel: string; scenario: string; params: string; label: string; done: number; total: number }
   /** a variant the driver could not measure in this run (the other variants of the run count) */
   | { type: 'variant-skipped'; kernel: string; scenario: string; params: string; variant: string; reason: string }
   | { type: 'scenario-end'; kernel: string; scenario: string; ms: number; ok: boolean }

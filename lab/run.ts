@@ -280,6 +280,7 @@ async function runScenario(vm: Vm, s: ScenarioDefinition, matrix: Params[], k: K
           });
         },
         onLog: (message) => ev.emit({ type: 'log', ...base, message }),
+        onProgress: (label, done, total) => ev.emit({ type: 'scenario-progress', ...base, params, label, done, total }),
         onWarning: (msg) => ev.warn(`${where}: ${msg}`),
         onSkipped: (variant, reason) => {
           variantSkips.push({ kernel: k.line, scenario: s.id, params, variant, status: 'skipped', note: reason, wallMs: 0 });

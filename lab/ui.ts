@@ -38,6 +38,8 @@ export class PlainRenderer {
       case 'scenario-run-start':
         this.variantsSkipped = 0;
         return undefined;
+      case 'scenario-progress':
+        return this.verbose ? say(`  [${e.scenario}] ${e.label} (${e.done}/${e.total})`) : undefined;
       case 'variant-skipped':
         this.variantsSkipped++;
         return say(`${e.kernel} ${e.scenario} [${e.params}]: variant ${e.variant} skipped: ${e.reason}`);
@@ -113,6 +115,7 @@ function statusOf(e: LabEvent): string | undefined {
     case 'phase-start': return e.label;
     case 'step': return `${e.kernel ? `${e.kernel}: ` : ''}${e.message}`.slice(0, 80);
     case 'scenario-run-start': return `${e.kernel} ${e.scenario} ${e.index}/${e.runs} [${e.params}]`;
+    case 'scenario-progress': return `${e.kernel} ${e.scenario} [${e.params}]: ${e.label} ${e.done}/${e.total}`;
     case 'interrupted': return `interrupted (${e.signal})`;
     default: return undefined;
   }

@@ -26,6 +26,7 @@ const RUN = at([
   [2320, { type: 'scenario-start', kernel: '6.1', scenario: 'a', runs: 2, round: 1, rounds: 1 }],
   [2320, { type: 'scenario-run-start', kernel: '6.1', scenario: 'a', params: 'size=64', index: 1, runs: 2 }],
   [2400, { type: 'log', kernel: '6.1', scenario: 'a', message: 'attached' }],
+  [2450, { type: 'scenario-progress', kernel: '6.1', scenario: 'a', params: 'size=64', label: 'rb-libbpf', done: 1, total: 4 }],
   [2500, { type: 'variant-skipped', kernel: '6.1', scenario: 'a', params: 'size=64', variant: 'fentry', reason: 'no BTF for the target' }],
   [3320, { type: 'scenario-run-end', kernel: '6.1', scenario: 'a', params: 'size=64', index: 1, runs: 2, status: 'ok', samples: 12, ms: 1000, note: '12 samples' }],
   [3320, { type: 'scenario-run-start', kernel: '6.1', scenario: 'a', params: 'size=1024', index: 2, runs: 2 }],
@@ -104,6 +105,7 @@ test('plain renderer, verbose: driver logs, the quiet phases and each phase\'s t
   const r = new PlainRenderer(true);
   const lines = RUN.map((e) => r.line(e)).filter((l) => l !== undefined);
   t.true(lines.includes('bpf-lab:   [a] attached'));
+  t.true(lines.includes('bpf-lab:   [a] rb-libbpf (1/4)'));
   t.true(lines.includes('bpf-lab: 6.1: powering off…'));
   t.true(lines.includes('bpf-lab: 6.1: booting 6.1.0-1 (tcg, 2 vCPUs): done in 2.00 s'));
   t.is(new PlainRenderer(true).line({ type: 'phase-end', phase: 'boot', kernel: '6.1', ms: 12000, ok: false, error: 'x', t: 1 }), 'bpf-lab: boot: failed in 12 s');
