@@ -98,8 +98,10 @@ export function progressDisplay(o: { verbose: boolean; stream?: NodeJS.WriteStre
       bar = undefined;
     }
     if (l !== undefined) {
-      if (bars) bars.log(`${l}\n`);
-      else stream.write(`${l}\n`);
+      if (bars) {
+        bars.log(`${l}\n`);
+        bars.update(); // redraw now: lines logged just before stop() would otherwise be lost
+      } else stream.write(`${l}\n`);
     }
     if (!bar) return;
     const status = statusOf(e);
