@@ -34,8 +34,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write((await import('./listing.js')).listScenarios(c.json));
       return 0;
     case 'run': {
-      const r = await (await import('./run.js')).runLab({ ...c, argv });
-      if (c.json) process.stdout.write(JSON.stringify({ runDir: r.runDir, exitStatus: r.exitStatus }) + '\n');
+      const r = await (await import('./run.js')).runLab({ ...c, argv, listeners: await eventConsumers(c) });
       process.stdout.write(r.runDir + '\n');
       return r.exitStatus;
     }
@@ -49,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
       return r.code;
     }
     case 'reproduce': {
-      const r = await (await import('./results/reproduce.js')).reproduceRun({ ...c, argv });
+      const r = await (await import('./results/reproduce.js')).reproduceRun({ ...c, argv, listeners: await eventConsumers({ ...c, json: false }) });
       if (r.comparison) process.stderr.write(r.comparison.text);
       if (c.json) process.stdout.write(JSON.stringify({ runDir: r.runDir, exitStatus: r.exitStatus, differences: r.differences, regressions: r.comparison?.regressions, compareError: r.compareError }) + '\n');
       process.stdout.write(r.runDir + '\n');
@@ -78,6 +77,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
   }
+}
+
+/** The run's event stream on stderr (a bar on a terminal, plain lines otherwise) and, with --json, on stdout as JSON lines. */
+async function eventConsumers(c: { json: boolean; verbose: boolean }) {
+  const { progressDisplay, jsonLines } = await import('./ui.js');
+  return [progressDisplay({ verbose: c.verbose }), ...(c.json ? [jsonLines({ verbose: c.verbose })] : [])];
 }
 
 main(process.argv.slice(2)).then(

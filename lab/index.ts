@@ -4,7 +4,8 @@
  * @example
  * ```ts
  * import { runLab, loadRun, compareRuns } from 'bpf-lab';
- * const { runDir } = await runLab({ kernel: '6.1', scenario: 'tracepoint-overhead', quick: true });
+ * const { runDir } = await runLab({ kernel: '6.1', scenario: 'tracepoint-overhead', quick: true,
+ *   onEvent: (e) => { if (e.type === 'scenario-run-end') console.log(e.scenario, e.params, e.status); } });
  * const run = await loadRun(runDir);
  * console.log(run.summary.filter((r) => r.metric === 'ns_per_call'));
  * ```
@@ -14,6 +15,8 @@
 import { runLab as runLabWith, type RunResult } from './run.js';
 import { loadCatalog } from './kernels/catalog.js';
 import type { ParamFilter } from './param-filter.js';
+import { progressDisplay } from './ui.js';
+import type { LabEvent, LabEventListener } from './events.js';
 
 /** What to run; every field has the command line's default. */
 export interface LabOptions {
@@ -31,8 +34,12 @@ export interface LabOptions {
   memoryMb?: number;
   /** a subset of the scenarios' parameter matrices, as `--param key=v1,v2` */
   params?: ParamFilter;
-  /** progress details on stderr */
+  /** progress details on stderr (driver logs; also `log` events to onEvent) */
   verbose?: boolean;
+  /** the progress display on stderr, as on the command line (default: true) */
+  progress?: boolean;
+  /** every event of the run, in order (see {@link LabEvent}); the run's manifest timings are computed from the same events */
+  onEvent?: LabEventListener;
 }
 
 /** The `npm run lab --` arguments equivalent to these options (the manifest records them as the command). */
@@ -57,10 +64,16 @@ export async function runLab(o: LabOptions = {}): Promise<RunResult> {
     kernel: o.kernel ?? loadCatalog().default, scenario: o.scenario, suite: o.suite ?? (o.scenario ? undefined : DEFAULT_SUITE),
     quick: o.quick ?? noSelection, out: o.out ?? 'results', accel: o.accel ?? 'auto', cpus: o.cpus ?? 2, memoryMb: o.memoryMb ?? 2048,
     verbose: o.verbose ?? false, params: o.params ?? {}, argv: labArgv(o),
+    listeners: [
+      ...(o.progress ?? true ? [progressDisplay({ verbose: o.verbose ?? false })] : []),
+      ...(o.onEvent ? [o.verbose ? o.onEvent : (e: LabEvent) => { if (e.type !== 'log') o.onEvent!(e); }] : []),
+    ],
   });
 }
 
 export type { RunResult } from './run.js';
+export { phaseTimings, phaseKey, type LabEvent, type LabEventBody, type LabEventType, type LabEventListener, type PhaseName, type RunStatus } from './events.js';
+export type { InterruptSignal } from './vm/children.js';
 export { compareRuns, type Comparison, type ComparisonRow, type Verdict } from './results/compare.js';
 export { loadRun, type LoadedRun } from './results/load-run.js';
 export { mergeRuns, MergeRefused, type MergeOptions, type MergeResult } from './results/merge.js';

@@ -12,7 +12,7 @@ import { type Vm, GuestError } from './vm/vm.js';
 import { kernelCommandLine } from './vm/qemu.js';
 import { repoRoot } from './host/paths.js';
 import { LabError, UsageError, errorMessage } from './errors.js';
-import { Ui } from './ui.js';
+import { LabEvents, phaseTimings, type LabEventListener } from './events.js';
 import { formatParams, summarizeRows, toCsv, RESULT_COLUMNS, SUMMARY_COLUMNS, type ResultRow, type RunOutcome } from './results/csv.js';
 import { writeReport } from './results/write-report.js';
 import type { Manifest } from './results/manifest.js';
@@ -33,8 +33,11 @@ export interface RunOptions {
   paramsOverride?: Record<string, Params[]>;
   /** passes over each boot's work (default 1): a fidelity row then has one lab/bench ratio per round */
   rounds?: number;
-  /** called once the kernels are fetched and bpf/ is built, before any boot (reproduce reports what differs) */
-  onHostReady?: (host: HostSetup) => void | Promise<void>;
+  /** called once the kernels are fetched and bpf/ is built, before any boot (reproduce reports what differs: say
+   * emits a step event, so the line shows above a progress bar and in --json) */
+  onHostReady?: (host: HostSetup, say: (line: string) => void) => void | Promise<void>;
+  /** consumers of the run's event stream (progress display, --json), called in order for every event */
+  listeners?: LabEventListener[];
 }
 
 /** The parameter combinations each scenario runs. */
@@ -73,23 +76,21 @@ function runIdNow(kernels: KernelEntry[]): string {
 }
 
 export async function runLab(o: RunOptions): Promise<RunResult> {
-  const ui = new Ui(o.verbose);
   const catalog = loadCatalog();
   const kernels = resolveKernels(o.kernel, catalog);
   const scenarios = resolveScenarios(o);
   const matrices = resolveMatrices(scenarios, o);
-  const t0 = Date.now();
+  const warnings: string[] = [];
+  const ev = new LabEvents([(e) => { if (e.type === 'warning') warnings.push(e.message); }, ...(o.listeners ?? [])]);
 
-  await ensurePrerequisites((m) => ui.info(m));
+  await ensurePrerequisites((m) => ev.step(m));
 
   const runId = runIdNow(kernels);
   const runDir = resolve(o.out, runId);
   await mkdir(runDir, { recursive: true });
-  ui.info(`run ${runId}: kernels ${kernels.map((k) => k.line).join(', ')}; scenarios ${scenarios.map((s) => s.id).join(', ')}${o.quick ? ' (quick)' : ''}`);
 
   const rows: ResultRow[] = [];
   const outcomes: RunOutcome[] = [];
-  const warnings: string[] = [];
   const manifest: Manifest = {
     runId, runDirName: runDir, command: `npm run lab -- ${o.argv.join(' ')}`.trim(), argv: o.argv, startedAt: new Date().toISOString(),
     options: {
@@ -104,31 +105,37 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
     build: { key: '', btfFrom: '', objects: {} },
     kernels: kernels.map((k) => ({ line: k.line, release: k.release, packages: k.packages, image: '' })),
     scenarios: scenarios.map((s) => ({ id: s.id, params: matrices[s.id] })),
-    timings: { phases: ui.phases },
+    timings: { phases: {} },
     warnings,
   };
 
-  const writeOutputs = async () => {
+  // after every scenario (partial results survive a later crash) and at the end; the timings written are those of
+  // the events so far, `total` being the time this write started
+  const writeOutputs = () => ev.phase('outputs', undefined, `writing results.csv, summary.csv, report and manifest.json to ${runDir}`, async () => {
     manifest.finishedAt = new Date().toISOString();
-    delete ui.phases.total; // keep it the last key
-    ui.phases.total = Date.now() - t0;
+    manifest.timings.phases = phaseTimings(ev.events);
     const summary = summarizeRows(rows, outcomes, scenarioById);
     await writeFile(join(runDir, 'results.csv'), toCsv(rows, RESULT_COLUMNS, 'exact'));
     await writeFile(join(runDir, 'summary.csv'), toCsv(summary, SUMMARY_COLUMNS));
     await writeReport(runDir, { manifest, samples: rows, summary, outcomes, scenarios });
     await writeFile(join(runDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-  };
+  });
 
   let failed = false;
   // Ctrl-C / SIGTERM: stop the VMs (their pending requests fail at once), let the loop finish, write what exists
   let interrupted: InterruptSignal | undefined;
   const stopWatching = onInterrupt((sig) => {
     interrupted = sig;
-    ui.info(`interrupted (${sig}): stopping the VM and writing the results measured so far`);
+    ev.emit({ type: 'interrupted', signal: sig });
+  });
+  // from here on every way out ends with the `end` event (a progress bar stops on it)
+  ev.emit({
+    type: 'start', runId, runDir, kernels: kernels.map((k) => k.line), scenarios: scenarios.map((s) => s.id), quick: o.quick,
+    plannedRuns: kernels.length * (o.rounds ?? 1) * scenarios.reduce((n, s) => n + matrices[s.id].length, 0),
   });
   try {
     const scenarioNeeds = scenarios.flatMap((s) => (s.requires.config ?? []).map((opt) => ({ options: [opt], neededBy: s.id })));
-    const host = await prepareHost(kernels, ui, [...new Set(scenarios.flatMap((s) => s.hostTools ?? []))], scenarioNeeds);
+    const host = await prepareHost(kernels, ev, [...new Set(scenarios.flatMap((s) => s.hostTools ?? []))], scenarioNeeds);
     for (const mk of manifest.kernels) {
       const art = host.kernels.get(mk.line)!;
       Object.assign(mk, { release: art.entry.release, source: art.source, imageSha256: art.imageSha256 });
@@ -139,7 +146,7 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
     manifest.host.virtiofsd = `virtiofsd ${host.virtiofsd.version} (Debian, --readonly --sandbox=none)`;
     manifest.toolchain = host.build.toolchain;
     manifest.build = { key: host.build.key, btfFrom: host.btfFrom, objects: host.build.objects };
-    await o.onHostReady?.(host);
+    await o.onHostReady?.(host, (m) => ev.step(m));
     let verdict: AccelVerdict | undefined;
 
     for (const k of kernels) {
@@ -152,19 +159,19 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
           accel: o.accel, cpus: o.cpus, memoryMb: o.memoryMb,
           hubNics: Math.max(0, ...scenarios.map((s) => s.vm?.hubNics ?? 0)),
           consolePath: join(runDir, consoleName),
-        }, ui, manifest.host.qemu, verdict);
+        }, ev, manifest.host.qemu, verdict);
         mk.image = plan.imageKind;
         mk.initramfs = basename(plan.initramfs.path);
         if (!verdict) {
           verdict = plan.accel;
           manifest.accel = plan.tcg ? { ...verdict, reason: `${verdict.reason}; ${plan.tcg.reason}` } : verdict;
-          if (verdict.accel === 'tcg') warnings.push('TCG: absolute numbers are not comparable to bare metal; compare ratios within the run.');
-          if (plan.tcg?.mode === 'single') warnings.push(`${plan.tcg.reason} (docs/tcg-text-patching.md): the vCPUs took turns on one host thread`);
+          if (verdict.accel === 'tcg') ev.warn('TCG: absolute numbers are not comparable to bare metal; compare ratios within the run.');
+          if (plan.tcg?.mode === 'single') ev.warn(`${plan.tcg.reason} (docs/tcg-text-patching.md): the vCPUs took turns on one host thread`);
         }
       } catch (e) {
         failed = true;
-        warnings.push(`${k.line}: ${errorMessage(e)}`);
-        for (const s of scenarios) outcomes.push({ kernel: k.line, scenario: s.id, params: '', status: 'failed', note: `boot failed: ${errorMessage(e)}`, wallMs: 0 });
+        ev.warn(`${k.line}: ${errorMessage(e)}`);
+        for (const s of scenarios) notRun(ev, outcomes, k.line, s.id, 'failed', `boot failed: ${errorMessage(e)}`, matrices[s.id].length);
         continue;
       }
       // one boot serves every scenario; after a crash or a hung request (the VM is stopped) the next scenario
@@ -178,18 +185,20 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
         for (const [i, { scenario: s, runs, round }] of work.entries()) {
           if (interrupted) break;
           if (vm && !vm.alive) {
-            warnings.push(`${k.line}: the VM ${vm.crashLine ? `crashed (${vm.crashLine})` : 'was stopped'} during ${lastScenario} (console in ${consoleName}); ${s.id} and later scenarios ran in a fresh boot`);
-            await shutdownGuest(vm, k, ui);
+            ev.warn(`${k.line}: the VM ${vm.crashLine ? `crashed (${vm.crashLine})` : 'was stopped'} during ${lastScenario} (console in ${consoleName}); ${s.id} and later scenarios ran in a fresh boot`);
+            await shutdownGuest(vm, k, ev);
             vm = undefined;
           }
           if (!vm) {
             try {
-              vm = await bootGuest(plan, k, ui);
+              vm = await bootGuest(plan, k, ev);
             } catch (e) {
               failed = true;
-              warnings.push(`${k.line}: ${errorMessage(e)}`);
-              ui.info(`${k.line}: boot failed: ${errorMessage(e)}`);
-              for (const r of new Set(work.slice(i).map((w) => w.scenario))) outcomes.push({ kernel: k.line, scenario: r.id, params: '', status: 'failed', note: `boot failed: ${errorMessage(e)}`, wallMs: 0 });
+              ev.warn(`${k.line}: boot failed: ${errorMessage(e)}`);
+              const left = work.slice(i);
+              for (const r of new Set(left.map((w) => w.scenario))) {
+                notRun(ev, outcomes, k.line, r.id, 'failed', `boot failed: ${errorMessage(e)}`, left.filter((w) => w.scenario === r).reduce((n, w) => n + w.runs.length, 0));
+              }
               break;
             }
             if (!mk.unameR) {
@@ -197,52 +206,68 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
               mk.bootMs = vm.bootMs;
               mk.guestUptimeAtHelloS = vm.hello.uptimeS;
               mk.features = vm.hello.features;
-              if (vm.hello.featureError) warnings.push(`${k.line}: ${vm.hello.featureError}`);
+              if (vm.hello.featureError) ev.warn(`${k.line}: ${vm.hello.featureError}`);
             }
           }
           lastScenario = s.id;
           const gap = host.configMissing.get(k.line)?.filter((m) => m.neededBy.includes(s.id)).map((m) => m.option);
-          const ok = await runScenario(vm, s, runs, k, manifest, o, ui, rows, outcomes, round, host.tools.get(k.line), gap?.length ? `kernel config lacks ${gap.join(', ')}` : undefined);
+          const ok = await runScenario(vm, s, runs, k, manifest, o, ev, rows, outcomes, round, host.tools.get(k.line), gap?.length ? `kernel config lacks ${gap.join(', ')}` : undefined);
           if (!ok) failed = true;
           await writeOutputs(); // partial results survive a later crash
         }
       } finally {
-        if (vm && !vm.alive && !interrupted) warnings.push(`${k.line}: the VM ${vm.crashLine ? `crashed (${vm.crashLine})` : 'was stopped'} during ${lastScenario} (console in ${consoleName})`);
-        if (vm) await shutdownGuest(vm, k, ui, vm.alive ? warnings : undefined);
+        if (vm && !vm.alive && !interrupted) ev.warn(`${k.line}: the VM ${vm.crashLine ? `crashed (${vm.crashLine})` : 'was stopped'} during ${lastScenario} (console in ${consoleName})`);
+        if (vm) await shutdownGuest(vm, k, ev, vm.alive);
       }
     }
   } catch (e) {
     stopWatching();
-    failed = true;
+    // not a warning event: the caller reports the error itself (the CLI's one error line); the manifest keeps it
     warnings.push(errorMessage(e));
     manifest.exitStatus = interrupted ? SIGNAL_EXIT[interrupted] : 1;
-    await writeOutputs();
+    try {
+      await writeOutputs();
+    } finally {
+      ev.emit({ type: 'end', runDir, exitStatus: manifest.exitStatus, ms: ev.now(), error: errorMessage(e) });
+    }
     throw Object.assign(e as Error, { runDir });
   }
   stopWatching();
   manifest.exitStatus = interrupted ? SIGNAL_EXIT[interrupted] : failed ? 1 : 0;
-  if (interrupted) warnings.push(`interrupted by ${interrupted}: the run stopped early; everything measured until then is kept (exit status ${manifest.exitStatus})`);
-  await writeOutputs();
+  if (interrupted) ev.warn(`interrupted by ${interrupted}: the run stopped early; everything measured until then is kept (exit status ${manifest.exitStatus})`);
+  try {
+    await writeOutputs();
+  } catch (e) {
+    ev.emit({ type: 'end', runDir, exitStatus: 1, ms: ev.now(), error: errorMessage(e) });
+    throw Object.assign(e as Error, { runDir });
+  }
+  ev.emit({ type: 'end', runDir, exitStatus: manifest.exitStatus, ms: ev.now() });
   return { runDir, exitStatus: manifest.exitStatus, manifest };
 }
 
-async function runScenario(vm: Vm, s: ScenarioDefinition, matrix: Params[], k: KernelEntry, m: Manifest, o: RunOptions, ui: Ui, rows: ResultRow[], outcomes: RunOutcome[], round: number, tools?: Record<string, string>, configGap?: string): Promise<boolean> {
-  const t0 = Date.now();
+/** A scenario that does not start on this kernel: its outcome row and its event. */
+function notRun(ev: LabEvents, outcomes: RunOutcome[], kernel: string, scenario: string, status: 'skipped' | 'failed', reason: string, runs: number): void {
+  outcomes.push({ kernel, scenario, params: '', status, note: reason, wallMs: 0 });
+  ev.emit({ type: 'scenario-not-run', kernel, scenario, status, reason, runs });
+}
+
+async function runScenario(vm: Vm, s: ScenarioDefinition, matrix: Params[], k: KernelEntry, m: Manifest, o: RunOptions, ev: LabEvents, rows: ResultRow[], outcomes: RunOutcome[], round: number, tools?: Record<string, string>, configGap?: string): Promise<boolean> {
   const unmet = configGap ?? unmetRequirement(s.requires, vm.hello.release, vm.hello.features);
   if (unmet) {
-    ui.info(`${k.line}: ${s.id} skipped: ${unmet}`);
-    outcomes.push({ kernel: k.line, scenario: s.id, params: '', status: 'skipped', note: unmet, wallMs: 0 });
+    notRun(ev, outcomes, k.line, s.id, 'skipped', unmet, matrix.length);
     return true;
   }
-  ui.info(`${k.line}: ${s.id}: ${matrix.length} run(s)${(o.rounds ?? 1) > 1 ? ` (round ${round + 1} of ${o.rounds})` : ''}`);
-  ui.startRuns(matrix.length, s.id);
+  const start = ev.emit({ type: 'scenario-start', kernel: k.line, scenario: s.id, runs: matrix.length, round: round + 1, rounds: o.rounds ?? 1 });
+  const base = { kernel: k.line, scenario: s.id };
   let allOk = true;
   for (const [i, p] of matrix.entries()) {
     const params = formatParams(p);
-    const started = Date.now();
+    const run = { ...base, params, index: i + 1, runs: matrix.length };
+    const started = ev.emit({ type: 'scenario-run-start', ...run });
     let n = 0;
     const variantSkips: RunOutcome[] = [];
     const where = `${k.line} ${s.id} [${params}]`;
+    let outcome: RunOutcome;
     try {
       if (!vm.alive) throw vm.deathError('before this run');
       await vm.request({ op: 'run', scenario: s.id, params: p, quick: o.quick, tools }, {
@@ -254,31 +279,27 @@ async function runScenario(vm: Vm, s: ScenarioDefinition, matrix: Params[], k: K
             repetition: x.repetition, metric: x.metric, unit: x.unit, value: x.value, round,
           });
         },
-        onLog: (msg) => ui.detail(`  [${s.id}] ${msg}`),
-        onWarning: (msg) => {
-          m.warnings.push(`${where}: ${msg}`);
-          ui.info(`warning: ${where}: ${msg}`);
-        },
+        onLog: (message) => ev.emit({ type: 'log', ...base, message }),
+        onProgress: (label, done, total) => ev.emit({ type: 'scenario-progress', ...base, params, label, done, total }),
+        onWarning: (msg) => ev.warn(`${where}: ${msg}`),
         onSkipped: (variant, reason) => {
           variantSkips.push({ kernel: k.line, scenario: s.id, params, variant, status: 'skipped', note: reason, wallMs: 0 });
-          ui.info(`${where}: variant ${variant} skipped: ${reason}`);
+          ev.emit({ type: 'variant-skipped', ...base, params, variant, reason });
         },
       }, (s.estimateS(p, o.quick) * 4 + 60) * 1000 * (m.accel.accel === 'tcg' ? 2 : 1));
-      outcomes.push({ kernel: k.line, scenario: s.id, params, status: 'ok', note: `${n} samples`, wallMs: Date.now() - started });
-      ui.runDone(i + 1, `${params}: ${n} samples${variantSkips.length ? `, ${variantSkips.length} variant(s) skipped` : ''}`);
+      outcome = { kernel: k.line, scenario: s.id, params, status: 'ok', note: `${n} samples`, wallMs: ev.now() - started.t };
     } catch (e) {
       const skipped = e instanceof GuestError && e.skipped;
       if (!skipped) allOk = false;
       const note = skipped ? errorMessage(e) : `${errorMessage(e)}${n ? ` (${n} samples taken before the failure are kept, marked failed)` : ''}`;
-      outcomes.push({ kernel: k.line, scenario: s.id, params, status: skipped ? 'skipped' : 'failed', note, wallMs: Date.now() - started });
-      ui.runDone(i + 1, `${params}: ${skipped ? 'skipped' : 'FAILED'}: ${errorMessage(e)}`);
+      outcome = { kernel: k.line, scenario: s.id, params, status: skipped ? 'skipped' : 'failed', note, wallMs: ev.now() - started.t };
     }
-    outcomes.push(...variantSkips);
+    outcomes.push(outcome, ...variantSkips);
+    ev.emit({ type: 'scenario-run-end', ...run, status: outcome.status, samples: n, ms: outcome.wallMs, note: outcome.note }, started.t + outcome.wallMs);
     if (!vm.alive) break;
   }
-  ui.endRuns();
-  const phase = `scenario_${k.line}_${s.id}`;
-  ui.phases[phase] = (ui.phases[phase] ?? 0) + Date.now() - t0; // a scenario's runs may be split around the bench's
+  const t = ev.now();
+  ev.emit({ type: 'scenario-end', ...base, ms: t - start.t, ok: allOk }, t);
   return allOk;
 }
 

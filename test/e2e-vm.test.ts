@@ -5,7 +5,7 @@ import { lab, readCsv, unprivilegedCheckout, qemuProcesses } from './helpers.js'
 import { resolveKernels } from '../lab/kernels/catalog.js';
 import { prepareHost, planGuest, bootGuest } from '../lab/vm/session.js';
 import { qemuVersion } from '../lab/vm/qemu-version.js';
-import { Ui } from '../lab/ui.js';
+import { LabEvents } from '../lab/events.js';
 
 // The VM lifecycle: clean poweroff, exec without the agent, hung requests, Ctrl-C, a checkout path that has spaces
 // and a quote in it (the guest gets its paths through files, never through a shell string or the kernel command line).
@@ -70,7 +70,7 @@ test.serial('Ctrl-C after the first measured run writes results, summary, report
 
 test.serial('a hung request stops the VM (console kept); the next request runs in a fresh boot', async (t) => {
   const [k] = resolveKernels('6.1');
-  const ui = new Ui(false);
+  const ui = new LabEvents();
   const consolePath = join(as.cwd, 'hang console.log');
   const host = await prepareHost([k], ui);
   const plan = await planGuest(host, k, { accel: 'auto', cpus: 1, memoryMb: 1024, consolePath }, ui, await qemuVersion());

@@ -6,9 +6,10 @@
 import { loadCatalog } from '../kernels/catalog.js';
 import { prepareHost } from '../vm/session.js';
 import { ensureInitramfs } from '../vm/initramfs.js';
-import { Ui } from '../ui.js';
+import { LabEvents } from '../events.js';
+import { progressDisplay } from '../ui.js';
 
-const host = await prepareHost(loadCatalog().kernels.filter((c) => c.kind === 'debian'), new Ui(false, false));
+const host = await prepareHost(loadCatalog().kernels.filter((c) => c.kind === 'debian'), new LabEvents([progressDisplay({ verbose: false, tty: false })]));
 for (const [line, k] of host.kernels) {
   const r = await ensureInitramfs(k.key, k.modulesDir);
   process.stderr.write(`bpf-lab image: ${line}: initramfs ${r.path}\n`);

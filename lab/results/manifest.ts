@@ -24,6 +24,7 @@ export interface Manifest {
   kernelBench?: Record<string, { source: string; key: string; bench: string; patched: string[]; buildLog: string }>;
   kernels: { line: string; release: string; packages: PackagePin[]; source?: string; imageSha256?: string; unameR?: string; bootMs?: number; guestUptimeAtHelloS?: number; image: string; initramfs?: string; features?: unknown }[];
   scenarios: { id: string; params: Record<string, unknown>[] }[];
+  /** ms per phase, computed from the run's events by phaseTimings (lab/events.ts); `total` last */
   timings: { phases: Record<string, number> };
   warnings: string[];
   exitStatus?: number;

@@ -7,6 +7,7 @@
  * CPU, and every BPF object whose sha256 changed (known once bpf/ is built, before any VM starts).
  */
 import { readManifest, runLab, type RunResult } from '../run.js';
+import type { LabEventListener } from '../events.js';
 import { gitCommit } from '../host/git.js';
 import { repoRoot } from '../host/paths.js';
 import { loadCatalog } from '../kernels/catalog.js';
@@ -26,6 +27,8 @@ export interface ReproduceOptions {
   accel?: 'auto' | 'kvm' | 'tcg';
   /** where the "differs" lines go (stderr) */
   say?: (line: string) => void;
+  /** consumers of the new run's event stream */
+  listeners?: LabEventListener[];
 }
 
 export interface ReproduceResult extends RunResult {
@@ -99,11 +102,11 @@ export async function reproduceRun(o: ReproduceOptions): Promise<ReproduceResult
   const accel = o.accel ?? (m.accel.accel === 'kvm' || m.accel.accel === 'tcg' ? m.accel.accel : 'auto');
   const r = await runLab({
     kernel: m.options.kernels.join(','), scenario: m.options.scenarios.join(','), quick: m.options.quick, out: o.out, accel,
-    cpus: m.vm.cpus, memoryMb: m.vm.memoryMb, rounds: m.options.rounds ?? 1, verbose: o.verbose, argv: o.argv, params: o.params, paramsOverride,
-    onHostReady: (host) => {
+    cpus: m.vm.cpus, memoryMb: m.vm.memoryMb, rounds: m.options.rounds ?? 1, verbose: o.verbose, argv: o.argv, params: o.params, paramsOverride, listeners: o.listeners,
+    onHostReady: (host, sayInRun) => {
       const objs = objectDifferences(m.build.objects, host.build.objects);
-      for (const l of objs) say(`differs: ${l}`);
-      if (!objs.length) say(`BPF objects: all ${Object.keys(host.build.objects).length} identical to the run's (sha256)`);
+      for (const l of objs) sayInRun(`differs: ${l}`);
+      if (!objs.length) sayInRun(`BPF objects: all ${Object.keys(host.build.objects).length} identical to the run's (sha256)`);
       differences.push(...objs);
     },
   });
