@@ -58,7 +58,7 @@ test.serial('ringbuf-throughput on 6.1, quick, as an ordinary user: real samples
   t.regex(report, /## ringbuf-throughput/);
   if (m.accel.accel === 'tcg') t.regex(report, /TCG \(software emulation\)/);
   t.true(statSync(join(dir, 'console.log')).size > 0);
-  t.deepEqual(qemuProcesses(as.user), []);
+  t.deepEqual(qemuProcesses(as.user, as.cwd), []);
 
   const same = await lab(['compare', dir, dir], as);
   t.is(same.code, 0, same.stderr);
@@ -86,14 +86,14 @@ test.serial('every Debian-packaged catalog kernel boots and the agent says hello
     t.is(out.stdout.trim(), k.release);
     t.true(out.bootMs > 0);
   }
-  t.deepEqual(qemuProcesses(as.user), []);
+  t.deepEqual(qemuProcesses(as.user, as.cwd), []);
 });
 
 test.serial('a guest panic ends the run with the console reason and no qemu left', async (t) => {
   const r = await lab(['exec', '--kernel', '6.1', '--', '/bin/sh', '-c', 'echo c > /proc/sysrq-trigger; sleep 30'], as);
   t.is(r.code, 1);
   t.regex(r.stderr, /guest kernel crashed.*Kernel panic - not syncing: sysrq triggered crash/);
-  t.deepEqual(qemuProcesses(as.user), []);
+  t.deepEqual(qemuProcesses(as.user, as.cwd), []);
 });
 
 test.serial('Ctrl-C during a run stops the VM and leaves no qemu behind', async (t) => {
@@ -105,5 +105,5 @@ test.serial('Ctrl-C during a run stops the VM and leaves no qemu behind', async 
   t.not(r.code, 0);
   t.regex(r.stderr, /interrupted/);
   await new Promise((res) => setTimeout(res, 500));
-  t.deepEqual(qemuProcesses(as.user), []);
+  t.deepEqual(qemuProcesses(as.user, as.cwd), []);
 });

@@ -12,11 +12,7 @@ import { LabEvents } from '../lab/events.js';
 const as = unprivilegedCheckout("bpf lab's vm test", { alwaysCopy: true });
 
 /** QEMUs started from this checkout (other test files may run VMs as the same test user at the same time). */
-function ourQemus(): string[] {
-  return qemuProcesses(as.user).filter((pid) => {
-    try { return readlinkSync(`/proc/${pid}/cwd`) === as.cwd; } catch { return false; }
-  });
-}
+const ourQemus = () => qemuProcesses(as.user, as.cwd);
 
 test.serial('exec from a checkout path with spaces and a quote: stdout, stderr and status come back; the guest powers itself off', async (t) => {
   const consoleLog = join(as.cwd, 'exec console.log');

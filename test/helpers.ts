@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -69,8 +69,14 @@ export function readCsv(path: string): Record<string, string>[] {
   return Papa.parse<Record<string, string>>(readFileSync(path, 'utf8').trim(), { header: true, skipEmptyLines: true }).data;
 }
 
-/** qemu processes of a user (or of anyone when user is undefined). */
-export function qemuProcesses(user?: string): string[] {
+/**
+ * qemu processes of a user (or of anyone), and with `cwd` only those started from that checkout (QEMU inherits the
+ * lab's working directory): other test files may run VMs as the same test user at the same time.
+ */
+export function qemuProcesses(user?: string, cwd?: string): string[] {
   const r = spawnSync('pgrep', [...(user ? ['-u', user] : []), '-f', 'qemu-system-x86_64'], { encoding: 'utf8' });
-  return r.stdout.trim().split('\n').filter(Boolean);
+  return r.stdout.trim().split('\n').filter(Boolean).filter((pid) => {
+    if (!cwd) return true;
+    try { return readlinkSync(`/proc/${pid}/cwd`) === cwd; } catch { return false; }
+  });
 }
