@@ -3,7 +3,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import type { SummaryRow } from './csv.js';
 import type { FidelityRow } from './fidelity.js';
 import { BETTER_MARK } from '../../scenarios/define.js';
-import { headlineMetric, kernelOrder, shortParams, varyingParams, type ScenarioInfo } from './overview.js';
+import { headlineMetric, kernelOrder, shortParams, varyingParams, type KernelStep, type ScenarioInfo } from './overview.js';
 
 /** One chart: where it goes in the run dir, what it shows, and its vega-lite spec (data inline). */
 export interface ChartSpec { id: string; scenario?: string; title: string; file: string; spec: TopLevelSpec }
@@ -127,4 +127,33 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   } finally {
     view.finalize();
   }
+}
+
+/**
+ * What changed between adjacent kernels, on the first screen: the significant changes (Welch p < 0.05) of every
+ * row with a direction, the largest first, as % change of the mean, coloured better/worse by the declared direction.
+ * A symmetric-log axis keeps +900% and −20% readable side by side.
+ */
+export function kernelChangeChart(steps: KernelStep[], limit = 20): ChartSpec | undefined {
+  // rows of one scenario/variant/metric at several settings are told apart by the parameters that differ among them
+  const settingsOf = (st: KernelStep, r: SummaryRow) => st.changes.filter((x) => x.r.scenario === r.scenario && x.r.variant === r.variant && x.r.metric === r.metric).map((x) => x.r);
+  const values = steps.flatMap((st) => st.changes.map(({ c, r }) => {
+    const setting = shortParams(r.params, varyingParams(settingsOf(st, r)));
+    return { row: `${st.from}→${st.to}  ${r.scenario} ${r.variant} ${r.metric}${setting ? `  ${setting}` : ''}`, pct: c.pct * 100, verdict: c.verdict };
+  })).sort((a, b) => Math.abs(b.pct) - Math.abs(a.pct)).slice(0, limit);
+  if (!values.length) return undefined;
+  const total = steps.reduce((n, s) => n + s.changes.length, 0);
+  const title = `Significant changes between kernels (Welch p < 0.05): ${values.length === total ? 'all' : `largest ${values.length} of`} ${total}, % change of the mean`;
+  return {
+    id: 'kernel-changes', title, file: 'charts/kernel-changes.svg',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, width: 420, height: { step: 16 }, data: { values },
+      mark: { type: 'bar', tooltip: true },
+      encoding: {
+        y: { field: 'row', type: 'nominal', title: null, sort: null, axis: { labelLimit: 520 } },
+        x: { field: 'pct', type: 'quantitative', stack: null, scale: { type: 'symlog', constant: 10 }, title: '% change from the kernel to the left' },
+        color: { field: 'verdict', type: 'nominal', scale: { domain: ['better', 'worse', 'changed'], range: ['#2e7d32', '#c62828', '#757575'] }, title: null },
+      },
+    } as TopLevelSpec,
+  };
 }

@@ -78,6 +78,8 @@ export interface OverviewInput {
   scenarios: ScenarioInfo[];
   /** scenario id → chart files (relative to the run dir) with their titles, linked under the scenario's summary */
   charts?: Map<string, { file: string; title: string }[]>;
+  /** the chart of significant changes between adjacent kernels, right under their summary line */
+  changeChart?: { file: string; title: string };
   /** charts shown before the scenarios' own (the fidelity chart) */
   leadingCharts?: { file: string; title: string }[];
 }
@@ -91,7 +93,7 @@ export interface OverviewInput {
 export function renderOverview(o: OverviewInput): string[] {
   const kernels = kernelOrder(o.kernels, o.summary);
   const out: string[] = ['## Summary', ''];
-  out.push(...kernelChangeLines(kernels, o));
+  out.push(...kernelChangeLines(kernels, o, o.changeChart));
   out.push(`Per scenario its headline metric (the first with a direction in its metric table) at its first setting, mean per kernel` +
     ` (${kernels.join(', ')}); ×b = ratio to the baseline variant of the same run` +
     (kernels.length > 1 ? '; **▲/▼** = significant change from the kernel to the left (Welch, p < 0.05), better/worse by the declared direction' : '') +
@@ -152,11 +154,14 @@ export function renderOverview(o: OverviewInput): string[] {
  * What changed from one kernel to the next, over every row with a direction measured on both: how many rows got
  * significantly better or worse, and the largest changes each way.
  */
-export function kernelChangeLines(kernels: string[], o: Pick<OverviewInput, 'summary' | 'samples'>): string[] {
-  const out: string[] = [];
+export interface KernelStep { from: string; to: string; compared: number; changes: { c: KernelChange; r: SummaryRow }[] }
+
+/** Per pair of adjacent kernels: how many rows with a direction both measured, and the significant changes. */
+export function kernelSteps(kernels: string[], o: Pick<OverviewInput, 'summary' | 'samples'>): KernelStep[] {
   const rows = o.summary.filter((r) => measured(r) && (r.better === 'higher' || r.better === 'lower'));
+  const out: KernelStep[] = [];
   for (let i = 1; i < kernels.length; i++) {
-    const changes: { c: KernelChange; r: SummaryRow }[] = [];
+    const changes: KernelStep['changes'] = [];
     let compared = 0;
     for (const r of rows.filter((x) => x.kernel === kernels[i])) {
       const prev = rows.find((x) => x.kernel === kernels[i - 1] && x.scenario === r.scenario && x.variant === r.variant && x.params === r.params && x.metric === r.metric);
@@ -165,15 +170,24 @@ export function kernelChangeLines(kernels: string[], o: Pick<OverviewInput, 'sum
       const c = kernelChange(o.samples, prev, r, r.better);
       if (c) changes.push({ c, r });
     }
-    if (!compared) continue;
+    if (compared) out.push({ from: kernels[i - 1], to: kernels[i], compared, changes });
+  }
+  return out;
+}
+
+export function kernelChangeLines(kernels: string[], o: Pick<OverviewInput, 'summary' | 'samples'>, chart?: { file: string; title: string }): string[] {
+  const out: string[] = [];
+  const rows = o.summary.filter((r) => measured(r) && (r.better === 'higher' || r.better === 'lower'));
+  for (const { from, to, compared, changes } of kernelSteps(kernels, o)) {
     const of = (v: string) => changes.filter((x) => x.c.verdict === v).sort((a, b) => Math.abs(b.c.pct) - Math.abs(a.c.pct));
     const top = (xs: typeof changes) => xs.slice(0, 3).map(({ c, r }) => `${r.scenario} ${r.variant} ${r.metric} ${c.pct > 0 ? '+' : ''}${(c.pct * 100).toFixed(0)}%`).join(', ');
     const better = of('better');
     const worse = of('worse');
-    out.push(`**${kernels[i - 1]} → ${kernels[i]}:** of ${compared} rows measured on both, ${worse.length} significantly worse` +
+    out.push(`**${from} → ${to}:** of ${compared} rows measured on both, ${worse.length} significantly worse` +
       (worse.length ? ` (largest: ${top(worse)})` : '') + `, ${better.length} significantly better` + (better.length ? ` (largest: ${top(better)})` : '') +
       '.' + (rows.some((r) => r.accel === 'tcg') ? ' Under TCG a kernel change also changes what the emulator runs: confirm on KVM before calling it a regression.' : ''), '');
   }
+  if (chart) out.push(`![${chart.title}](${chart.file})`, '');
   return out;
 }
 

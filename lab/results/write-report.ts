@@ -4,8 +4,8 @@ import { fromCsv, summarizeRows, type ResultRow, type RunOutcome, type SummaryRo
 import type { Manifest } from './manifest.js';
 import { renderHtml, renderMarkdown } from './report.js';
 import { fidelityRows } from './fidelity.js';
-import { fidelityChart, renderSvg, scenarioCharts, type ChartSpec } from './charts.js';
-import { crossKernelTable, renderOverview } from './overview.js';
+import { fidelityChart, kernelChangeChart, renderSvg, scenarioCharts, type ChartSpec } from './charts.js';
+import { crossKernelTable, kernelOrder, kernelSteps, renderOverview } from './overview.js';
 import { benchmarkExport } from './export.js';
 import { coverageSection } from './coverage.js';
 import { scenarios as allScenarios } from '../../scenarios/index.js';
@@ -26,7 +26,8 @@ export async function writeReport(runDir: string, i: ReportInput): Promise<void>
   const kernels = i.manifest.options.kernels;
   const fidelityTable = fidelityRows(i.summary, fidelityMatches, kernelBench.references, i.samples);
   const fidelity = fidelityChart(fidelityTable);
-  const specs: ChartSpec[] = [...(fidelity ? [fidelity] : []), ...i.scenarios.flatMap((s) => scenarioCharts(s, i.summary, kernels))];
+  const changes = kernelChangeChart(kernelSteps(kernelOrder(kernels, i.summary), { summary: i.summary, samples: i.samples }));
+  const specs: ChartSpec[] = [...(changes ? [changes] : []), ...(fidelity ? [fidelity] : []), ...i.scenarios.flatMap((s) => scenarioCharts(s, i.summary, kernels))];
   const svgs = new Map<string, string>();
   const chartErrors: string[] = [];
   if (specs.length) await mkdir(join(runDir, 'charts'), { recursive: true });
@@ -45,7 +46,7 @@ export async function writeReport(runDir: string, i: ReportInput): Promise<void>
   // the fidelity chart goes with the other charts, after the summary table: the first screen is for the answers
   const leading = [
     ...renderOverview({ kernels, summary: i.summary, samples: i.samples, outcomes: i.outcomes, scenarios: i.scenarios, charts,
-      leadingCharts: fidelity && svgs.has(fidelity.file) ? [fidelity] : [] }),
+      leadingCharts: fidelity && svgs.has(fidelity.file) ? [fidelity] : [], changeChart: changes && svgs.has(changes.file) ? changes : undefined }),
     ...(chartErrors.length ? chartErrors.map((e) => `- ${e}`).concat('') : []),
     ...coverageSection(allScenarios, i.manifest.options.scenarios, kernels, i.summary, i.outcomes),
   ];

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { repo } from '../helpers.js';
 import { loadRunForReport, inlineCharts } from '../../lab/results/write-report.js';
 import { benchmarkExport } from '../../lab/results/export.js';
-import { renderOverview, crossKernelTable, kernelChange, kernelChangeLines, headlineMetric, varyingParams } from '../../lab/results/overview.js';
-import { scenarioCharts, renderSvg } from '../../lab/results/charts.js';
+import { renderOverview, crossKernelTable, kernelChange, kernelChangeLines, kernelSteps, headlineMetric, varyingParams } from '../../lab/results/overview.js';
+import { scenarioCharts, renderSvg, kernelChangeChart } from '../../lab/results/charts.js';
 import { scenarioById } from '../../scenarios/index.js';
 import type { ResultRow, SummaryRow } from '../../lab/results/csv.js';
 
@@ -88,4 +88,23 @@ test('what changed between adjacent kernels: counts of significantly better and 
   const [line] = kernelChangeLines(['a', 'b'], { summary, samples });
   t.regex(line, /^\*\*a → b:\*\* of 1 rows measured on both, 1 significantly worse \(largest: s v m \+97%\), 0 significantly better\. Under TCG/);
   t.deepEqual(kernelChangeLines(['a'], { summary, samples }), []);
+});
+
+test('the kernel-change chart: one bar per significant change, settings told apart, coloured by direction, drawn', async (t) => {
+  const s2 = (kernel: string, params: string, vals: number[]) => vals.map((v, i) => ({ ...sample(kernel, v, i), params }));
+  const samples = [...s2('a', 'p=1', [10, 11, 10.5, 10.2]), ...s2('b', 'p=1', [20, 21, 20.4, 20.8]),
+    ...s2('a', 'p=2', [10, 10.1, 9.9, 10]), ...s2('b', 'p=2', [5, 5.1, 4.9, 5]), ...s2('a', 'p=3', [1, 2, 1, 2]), ...s2('b', 'p=3', [1, 2, 1, 2])];
+  const summary = (['p=1', 'p=2', 'p=3'] as const).flatMap((params) => ['a', 'b'].map((k) => {
+    const vals = samples.filter((x) => x.kernel === k && x.params === params).map((x) => x.value);
+    return { ...row(k, vals.reduce((x, y) => x + y) / vals.length), params, better: 'higher', n: 4, accel: 'tcg', status: 'ok' } as SummaryRow;
+  }));
+  const steps = kernelSteps(['a', 'b'], { summary, samples });
+  t.is(steps[0].compared, 3);
+  const chart = kernelChangeChart(steps)!;
+  const values = (chart.spec as { data: { values: { row: string; verdict: string }[] } }).data.values;
+  t.deepEqual(values.map((v) => [v.row, v.verdict]), [['a→b  s v m  p=1', 'better'], ['a→b  s v m  p=2', 'worse']]);
+  const svg = await renderSvg(chart.spec);
+  t.is((svg.match(/aria-roledescription="bar"/g) ?? []).length, 2);
+  t.is(kernelChangeChart(kernelSteps(['a'], { summary, samples })), undefined, 'one kernel: no chart');
+  t.true(kernelChangeLines(['a', 'b'], { summary, samples }, chart).includes(`![${chart.title}](charts/kernel-changes.svg)`));
 });
