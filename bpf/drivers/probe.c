@@ -13,6 +13,7 @@ static const struct { const char *name; enum bpf_map_type type; } maps[] = {
 	{ "devmap", BPF_MAP_TYPE_DEVMAP }, { "cpumap", BPF_MAP_TYPE_CPUMAP }, { "xskmap", BPF_MAP_TYPE_XSKMAP },
 	{ "bloom_filter", BPF_MAP_TYPE_BLOOM_FILTER }, { "lpm_trie", BPF_MAP_TYPE_LPM_TRIE },
 	{ "sockmap", BPF_MAP_TYPE_SOCKMAP }, { "task_storage", BPF_MAP_TYPE_TASK_STORAGE },
+	{ "stack_trace", BPF_MAP_TYPE_STACK_TRACE },
 };
 static const struct { const char *name; enum bpf_prog_type type; } progs[] = {
 	{ "kprobe", BPF_PROG_TYPE_KPROBE }, { "tracepoint", BPF_PROG_TYPE_TRACEPOINT },
@@ -28,6 +29,8 @@ static const struct { const char *name; enum bpf_prog_type prog; enum bpf_func_i
 	{ "perf_event_output", BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_perf_event_output },
 	{ "redirect_map", BPF_PROG_TYPE_XDP, BPF_FUNC_redirect_map },
 	{ "get_func_ip", BPF_PROG_TYPE_KPROBE, BPF_FUNC_get_func_ip },
+	{ "get_stackid", BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_get_stackid },
+	{ "get_stack", BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_get_stack },
 };
 
 static int silent(enum libbpf_print_level l, const char *f, va_list a) { return 0; }
