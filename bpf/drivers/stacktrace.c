@@ -9,7 +9,8 @@
  * Besides the rows of emit_sampling_rows, per variant: workload_samples (the program's count of samples in this process);
  * stackid: kernel_/user_stackid_eexist, _efault, stackid_other_errors, distinct_kernel_stacks, distinct_user_stacks;
  * get-stack-ringbuf: records_produced, records_consumed, ringbuf_drops, get_stack_errors; both: kernel_stack_depth_max,
- * and over the workload's user stacks (those holding the recursion) user_stack_depth_max, user_stack_depth_p50,
+ * and over the workload's user stacks (those holding the recursion) user_stack_depth_max, user_stack_depth_p50 (ring
+ * buffer only: per sample),
  * recursion_frames_max (frames returning into the recursion: --depth - 1 when the walk is whole), workload_user_stacks
  * (stackid: distinct stacks in the map; ringbuf: samples).
  *
@@ -63,14 +64,16 @@ static double depth_p50(void)
 	return 0;
 }
 
-static void emit_depths(const char *variant)
+/* per_sample: the depths are one per sample (ring buffer records), so a median means something; a stack map holds
+ * each distinct stack once (the few deep stacks in the spin against many short ones caught mid-recursion) */
+static void emit_depths(const char *variant, bool per_sample)
 {
 	emit_sample(variant, "kernel_stack_depth_max", "frames", depths.kernel_max, 0);
 	emit_sample(variant, "recursion_frames_max", "frames", depths.recursion_max, 0);
 	emit_sample(variant, "workload_user_stacks", "stacks", depths.workload_stacks, 0);
 	if (depths.workload_stacks) {
 		emit_sample(variant, "user_stack_depth_max", "frames", depths.user_max, 0);
-		emit_sample(variant, "user_stack_depth_p50", "frames", depth_p50(), 0);
+		if (per_sample) emit_sample(variant, "user_stack_depth_p50", "frames", depth_p50(), 0);
 	} else {
 		emit_warn("%s: no user stack of the workload's recursion was collected", variant);
 	}
@@ -158,7 +161,7 @@ static void emit_stackid_totals(const char *v)
 	emit_sample(v, "stackid_other_errors", "calls", other, 0);
 	emit_sample(v, "distinct_kernel_stacks", "stacks", walk_stack_map(skel->maps.kstacks, false), 0);
 	emit_sample(v, "distinct_user_stacks", "stacks", walk_stack_map(skel->maps.ustacks, true), 0);
-	emit_depths(v);
+	emit_depths(v, false);
 }
 
 static void emit_ringbuf_totals(const char *v)
@@ -167,7 +170,7 @@ static void emit_ringbuf_totals(const char *v)
 	emit_sample(v, "records_consumed", "records", consumed.v, 0);
 	emit_sample(v, "ringbuf_drops", "records", skel->bss->dropped, 0);
 	emit_sample(v, "get_stack_errors", "records", skel->bss->get_stack_errors, 0);
-	emit_depths(v);
+	emit_depths(v, true);
 }
 
 int main(int argc, char **argv)
