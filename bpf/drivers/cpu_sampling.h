@@ -2,8 +2,11 @@
  *
  * Workload: one worker per online CPU (pinned by the core) calls workload_iteration() in a loop: a recursion of
  * --depth frames (noinline, noipa, work after the call so it is neither inlined nor turned into a loop) whose deepest
- * frame spins --spin steps of a multiply-add. The drivers are built with frame pointers (bpf/Makefile), so a user
- * stack walked from a sample in the spin holds the spin frame and --depth recursion frames. Rate: iterations_per_s.
+ * frame spins --spin steps of a multiply-add. The drivers are built with frame pointers (bpf/Makefile). gcc 12 gives
+ * the spin (a leaf that needs no stack) no frame even with -mno-omit-leaf-frame-pointer, so a walk from a sample in
+ * the spin reads the spin's IP and then the return addresses of the --depth recursion frames (the spin's own return
+ * into the innermost one is skipped, as in any frame-pointer walk through a frameless leaf): --depth - 1 returns
+ * into the recursive call, one into the loop, and whatever follows. Rate: iterations_per_s.
  *
  * Sampling: one PERF_TYPE_SOFTWARE / PERF_COUNT_SW_CPU_CLOCK event per online CPU (pid -1: whatever runs there), at
  * --freq samples per second, with a BPF_PROG_TYPE_PERF_EVENT program attached (libbpf enables the event). The kernel
