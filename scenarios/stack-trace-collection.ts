@@ -9,7 +9,7 @@ export default defineScenario({
     'A sampling profiler\'s shape: every sample takes the kernel stack, and samples in the workload\'s process (filtered on the tgid) ' +
     'also the user stack. Variants: perf-event-only (the events with an empty program: the cost of sampling), stackid ' +
     '(bpf_get_stackid into two BPF_MAP_TYPE_STACK_TRACE maps of 16384 stacks × 127 frames, no flags: a hash collision is -EEXIST, ' +
-    'an empty walk -EFAULT, each counted; a sample that interrupted user mode has no kernel stack, so kernel_stackid_efault counts those), get-stack-ringbuf (bpf_get_stack into a 2 KiB ring buffer record per sample, 4 MiB ring, ' +
+    'an empty walk -EFAULT, each counted; a sample that interrupted user mode has no kernel stack, so kernel_stackid_efault counts those; a user -EFAULT is a sample of a workload thread that is exiting, its memory already released), get-stack-ringbuf (bpf_get_stack into a 2 KiB ring buffer record per sample, 4 MiB ring, ' +
     'a libbpf ring_buffer consumer thread on the first vCPU). stackid − perf-event-only is the stack walk, perf-event-only − baseline the sampling. ' +
     'Correctness: user stacks holding the recursion have at least depth frames (user_stack_depth_max ≥ depth) and ' +
     'recursion_frames_max = depth − 1 (return addresses into the recursive call: the frame-pointer walk is whole); ' +
