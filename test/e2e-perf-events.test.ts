@@ -58,7 +58,7 @@ test.serial('perf events on 6.1, quick: samples delivered and accounted, user st
   t.true(total(rows, ST, ring, 'user_stack_depth_p50') >= DEPTH, `median user stack depth >= ${DEPTH}`);
 
   // perf-event-sampling: one run per frequency, each with its baseline and an accounted sample count
-  for (const freq of [1000, 10000]) {
+  for (const freq of [999, 9999]) { // the quick matrix
     const at = new RegExp(`freq=${freq}(;|$)`);
     t.true(values(rows, PS, 'baseline', 'iterations_per_s', at).every((x) => x > 0), `${freq} Hz: baseline`);
     const over = values(rows, PS, 'perf-event', 'overhead_pct', at);
