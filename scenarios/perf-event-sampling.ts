@@ -21,7 +21,9 @@ export const SAMPLING_NOTE =
   'trip the kernel\'s "hrtimer: interrupt took N ns" hang guard, which defers every hrtimer a while), which shows as delivered_pct below 100. The baseline variant runs ' +
   'the workload with no event, first and again last; overhead_pct compares iterations_per_s with the mean baseline. BPF stats are on ' +
   '(BPF_ENABLE_STATS) for the whole run, also in the baseline phases: samples_per_s is the program\'s run_cnt per second (the kernel\'s ' +
-  'count of samples that ran it), ns_per_sample run_time_ns/run_cnt (the program alone, not the interrupt around it), delivered_pct ' +
+  'count of samples that ran it), ns_per_sample run_time_ns/run_cnt (the program alone, not the interrupt around it; left out with a ' +
+  'warning when sched_clock(), which times it, runs more than 25% off the guest\'s clock: a TSC the kernel calibrated wrong at boot, ' +
+  'which happens under TCG on a busy host), delivered_pct ' +
   'samples_per_s / (freq × vCPUs), lost_ns_per_sample the workload CPU time lost per sample ((1 − rate/baseline) × vCPUs × 1e9 / ' +
   'samples_per_s: interrupt, perf and program together). samples_requested is the events\' enabled time × freq; perf_max_sample_rate ' +
   'is kernel.perf_event_max_sample_rate after the phase (restored before each; the kernel lowers it when perf interrupts run long).';

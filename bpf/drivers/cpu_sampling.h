@@ -81,8 +81,35 @@ static bool write_long_file(const char *path, long v)
 
 #define MAX_RATE_PATH "/proc/sys/kernel/perf_event_max_sample_rate"
 
+/* ---- is sched_clock() (BPF stats' clock) in step with the guest's clock? ----
+ * run_time_ns comes from sched_clock(), which on x86 is the TSC scaled by the frequency the kernel calibrated at boot.
+ * Under TCG on a busy host the PIT calibration can be far off (a 6.12 boot "Detected 120.897 MHz" for a 2.6 GHz
+ * TSC), and the clocksource watchdog then moves timekeeping to the HPET but sched_clock() keeps the wrong scale.
+ * Returns TSC ticks per CLOCK_MONOTONIC second over the kernel's TSC frequency (/proc/cpuinfo "cpu MHz"): the
+ * factor by which sched_clock() runs fast, 1 when in step, 0 when unknown. */
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+static double sched_clock_ratio(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	double mhz = 0;
+	char line[256];
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "cpu MHz", 7) == 0 && sscanf(strchr(line, ':') + 1, "%lf", &mhz) == 1) break;
+	if (f) fclose(f);
+	if (mhz <= 0) return 0;
+	unsigned long long t0 = now_ns(), c0 = __rdtsc();
+	sleep_ns(200000000ULL);
+	unsigned long long t1 = now_ns(), c1 = __rdtsc();
+	return (double)(c1 - c0) / (double)(t1 - t0) * 1000.0 / mhz;
+}
+#else
+static double sched_clock_ratio(void) { return 0; }
+#endif
+
 /* ---- BPF stats ---- */
 static bool bpf_stats_on;
+static bool bpf_stats_time_ok = true; /* run_time_ns usable: sched_clock() in step with the guest's clock */
 static int bpf_stats_fd = -1;
 
 /* BPF_ENABLE_STATS (5.8+) keeps stats on while the fd is open; before that, the sysctl. */
@@ -91,6 +118,12 @@ static void enable_bpf_stats(void)
 	bpf_stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	if (bpf_stats_fd >= 0 || write_long_file("/proc/sys/kernel/bpf_stats_enabled", 1)) {
 		bpf_stats_on = true;
+		double r = sched_clock_ratio();
+		emit_log("sched_clock / CLOCK_MONOTONIC: %.3f (0: unknown)", r);
+		if (r > 0 && (r < 0.8 || r > 1.25)) {
+			bpf_stats_time_ok = false;
+			emit_warn("no ns_per_sample: sched_clock(), which times BPF programs, runs %.2fx the guest's clock (the kernel calibrated the TSC wrong at boot: /proc/cpuinfo cpu MHz)", r);
+		}
 		return;
 	}
 	emit_warn("BPF stats unavailable (BPF_ENABLE_STATS and kernel.bpf_stats_enabled failed): no ns_per_sample, samples from the program's counter");
@@ -277,7 +310,7 @@ static void emit_sampling_rows(const struct bench_env *env, struct sampling_phas
 			const double *k = &ph->kept[rep * K_COUNTERS];
 			emit_sample(ph->variant, "samples_per_s", "samples/s", k[K_SAMPLES], rep);
 			emit_sample(ph->variant, "delivered_pct", "%", k[K_SAMPLES] / requested_per_s * 100, rep);
-			if (bpf_stats_on) emit_sample(ph->variant, "ns_per_sample", "ns", k[K_NS], rep);
+			if (bpf_stats_on && bpf_stats_time_ok) emit_sample(ph->variant, "ns_per_sample", "ns", k[K_NS], rep);
 			if (base > 0 && k[K_SAMPLES] > 0) {
 				double lost = 1 - k[K_ITER] / base;
 				emit_sample(ph->variant, "lost_ns_per_sample", "ns", lost * workers * 1e9 / k[K_SAMPLES], rep);
