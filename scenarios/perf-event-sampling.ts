@@ -40,6 +40,7 @@ export default defineScenario({
     '(the guest marks the TSC unstable): a 6.1 guest on a loaded 2-CPU host took a few thousand per vCPU per second at most, so 9999 ' +
     'and 49999 Hz show that ceiling (delivered_pct) rather than more samples; under KVM they are real rates. ' + SAMPLING_NOTE + PROG_METRICS_NOTE,
   requires: { kernel: '5.2', programs: ['perf_event'], config: ['PERF_EVENTS', 'BPF_EVENTS'] },
+  covers: [{ entry: 'perf-event', variants: ['perf-event'] }],
   params: { freq: [99, 999, 9999, 49999], depth: [32] },
   quickParams: { freq: [999, 9999] },
   metrics: SAMPLING_METRICS,

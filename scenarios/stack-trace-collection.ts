@@ -19,6 +19,7 @@ export default defineScenario({
     kernel: '5.8', maps: ['stack_trace', 'ringbuf'], programs: ['perf_event'], helpers: ['get_stackid', 'get_stack', 'ringbuf_reserve'],
     config: ['PERF_EVENTS', 'BPF_EVENTS'],
   },
+  covers: [{ entry: 'stack-traces', variants: ['stackid', 'get-stack-ringbuf'] }, { entry: 'map:stack_trace', variants: ['stackid'] }],
   // 999 Hz: the rate a profiler uses, one below a round number (no lockstep with the tick), and under TCG mostly delivered
   params: { freq: [999], depth: [32] },
   metrics: {
