@@ -8,17 +8,18 @@ import tracepointOverhead from './tracepoint-overhead.js';
 import mapOperationLatency from './map-operation-latency.js';
 import kernelBench from './kernel-bench.js';
 import uprobeTracing from './uprobe-tracing.js';
+import memoryUsage from './memory-usage.js';
 import { netScenarios, NET_SUITE } from './net.js';
 
 /** Every scenario the lab knows, by id. */
 export const scenarios: ScenarioDefinition[] = [ringbufThroughput, perfbufThroughput, ringbufLatency, kprobeOverhead, tracepointOverhead, mapOperationLatency];
-scenarios.push(...netScenarios, kernelBench, uprobeTracing);
+scenarios.push(...netScenarios, kernelBench, uprobeTracing, memoryUsage);
 
 /** Named suites: lists of scenario ids. */
 export const suites: Record<string, string[]> = {
   phase1: ['ringbuf-throughput', 'perfbuf-throughput', 'ringbuf-latency', 'kprobe-overhead', 'tracepoint-overhead', 'map-operation-latency'],
   net: NET_SUITE,
-  phase2: ['uprobe-tracing'],
+  phase2: ['uprobe-tracing', 'memory-usage'],
 };
 suites.all = [...new Set([...suites.phase1, ...suites.net, ...suites.phase2])];
 

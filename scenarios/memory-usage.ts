@@ -1,0 +1,60 @@
+import { defineScenario, lower, none } from './define.js';
+import { PROG_METRICS, PROG_METRICS_NOTE } from './prog-metrics.js';
+
+const K = 1024;
+const M = 1024 * K;
+/** max_entries per map type (ringbuf: bytes; perf_event_array: always one slot per possible CPU). */
+const SIZES: Record<string, { full: number[]; quick: number[] }> = {
+  hash: { full: [K, 64 * K, M], quick: [K, 64 * K, M] },
+  percpu_hash: { full: [K, 64 * K, M], quick: [K, 64 * K] },
+  lru_hash: { full: [K, 64 * K, M], quick: [K, 64 * K] },
+  array: { full: [K, 64 * K, M], quick: [K, 64 * K, M] },
+  percpu_array: { full: [K, 64 * K, M], quick: [K, 64 * K] },
+  queue: { full: [K, 64 * K, M], quick: [K, 64 * K] },
+  bloom_filter: { full: [K, 64 * K, M], quick: [K, 64 * K] },
+  stack_trace: { full: [K, 16 * K], quick: [K] }, // 1016-byte values: 64k entries is 64 MiB
+  ringbuf: { full: [64 * K, M, 16 * M], quick: [64 * K, M] },
+  perf_event_array: { full: [], quick: [] },
+};
+
+/** The factor within which memcg_bytes and memlock_bytes must agree (tests; see the description). */
+export const MEMLOCK_MEMCG_FACTOR = 2;
+
+export default defineScenario({
+  id: 'memory-usage',
+  title: 'Kernel memory per BPF map type and size, and per loaded program type',
+  description:
+    'Each map is created empty with default flags (hash maps preallocated: their memory does not grow as they fill), 4-byte ' +
+    'keys and `valueSize`-byte values (stack_trace: 127 frames, 1016 bytes; ringbuf: max_entries is its size in bytes; ' +
+    'perf_event_array: one slot per possible CPU, its perf buffers not included), one at a time, and freed before the next. ' +
+    'Three sources per map (labelled max_entries): memlock_bytes, the kernel\'s own estimate in the map fd\'s fdinfo (what ' +
+    'bpftool map show prints; from key/value sizes and max_entries up to 6.3, the map type\'s mem_usage callback from 6.4); ' +
+    'memcg_bytes, the delta of memory.current of a cgroup2 group the driver creates and moves into for the create call, with ' +
+    'the memcg\'s per-CPU charge caches flushed on every CPU before each reading (exact to a page or so); meminfo_*_bytes, ' +
+    'the deltas of Slab, Percpu and VmallocUsed in /proc/meminfo after vm.stat_refresh (what the allocators took from the page ' +
+    'allocator: slab pages or percpu chunks reused from an earlier map show as less, and the ring buffer\'s vmap()ed pages in ' +
+    'none of them). BPF memory is charged to the creator\'s memory cgroup from 5.11; before, it is charged to RLIMIT_MEMLOCK ' +
+    'and memcg sees little of it, so bytes_per_entry (memcg_bytes / max_entries) is reported from 5.11 only. From 5.11, ' +
+    `memlock and memcg agree within a factor ${MEMLOCK_MEMCG_FACTOR} for maps of 1 MiB and more (below that a page of ` +
+    'rounding or the map\'s fixed part dominates). Programs: memusage.bpf.c has one program per type with the same body (a ' +
+    'clock read, no maps), each loaded alone and never attached: memcg and meminfo deltas of the load (BTF, program, JIT ' +
+    'image; on 6.1+ the JIT writes into shared 2 MiB packs, so a load may show a whole pack in meminfo_vmalloc_bytes or none), ' +
+    'labelled with the program type.' + PROG_METRICS_NOTE,
+  requires: { kernel: '5.10', maps: ['hash', 'array'], config: ['MEMCG', 'CGROUPS'] },
+  params: { valueSize: [8, 64] },
+  quickParams: { valueSize: [8] },
+  metrics: {
+    memcg_bytes: none('bytes'), bytes_per_entry: lower('bytes'),
+    meminfo_slab_bytes: none('bytes'), meminfo_percpu_bytes: none('bytes'), meminfo_vmalloc_bytes: none('bytes'), meminfo_bytes: none('bytes'),
+    ...PROG_METRICS,
+  },
+  estimateS: (_p, quick) => (quick ? 120 : 400),
+  async run(ctx, p) {
+    const maps = Object.entries(SIZES).map(([type, s]) => {
+      const sizes = ctx.quick ? s.quick : s.full;
+      return sizes.length ? `${type}:${sizes.join('/')}` : type;
+    });
+    await ctx.runDriver('memusage', ['--maps', maps.join(','), '--value-size', p.valueSize as number, '--programs', 1]);
+  },
+  references: [],
+});
