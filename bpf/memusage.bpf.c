@@ -4,7 +4,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
-#define BODY { __u64 t = bpf_ktime_get_ns(); return t == 0; }
+#define BODY { bpf_ktime_get_ns(); return 0; } /* 0: the only value fentry may return */
 
 SEC("socket") int p_socket_filter(void *ctx) BODY
 SEC("xdp") int p_xdp(void *ctx) BODY

@@ -19,6 +19,7 @@
 #include "core/proginfo.h"
 #include "syscall_func.h"
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -208,8 +209,48 @@ static int load_prog(void *unused)
 	return err ? (errno = -err, -1) : 0;
 }
 
+/* Program i of memusage.bpf.c alone; measured: the load's deltas and the core's prog rows, else just load and free. */
+static void load_one(const char *name, bool measure)
+{
+	struct memusage_bpf *s = memusage_bpf__open();
+	if (!s) die("open memusage.bpf.o", errno);
+	struct bpf_program *p, *only = NULL;
+	bpf_object__for_each_program(p, s->obj) {
+		bool me = !strcmp(bpf_program__name(p), name);
+		bpf_program__set_autoload(p, me);
+		if (me) only = p;
+	}
+	if (bpf_program__type(only) == BPF_PROG_TYPE_TRACING) bpf_program__set_attach_target(only, 0, syscall_func("getpgid"));
+	char variant[160], labels[64];
+	snprintf(variant, sizeof(variant), "prog:%s", name);
+	snprintf(labels, sizeof(labels), "{\"type\":\"%s\"}", name + 2);
+	cur_skel = s;
+	struct snap d, before;
+	if (measure) {
+		prog_stats_before_load(s->obj);
+		take(&before);
+		if (measured(load_prog, NULL, &d) < 0) {
+			emit_skip_variant(variant, "%s does not load on this kernel (%s)", name, strerror(errno));
+		} else {
+			prog_stats_emit_labels(s->obj, labels);
+			emit_deltas(variant, &d, 0, labels);
+		}
+	} else {
+		memusage_bpf__load(s);
+	}
+	memusage_bpf__destroy(s);
+	if (measure) settle(before.memcg);
+	else sleep_ns(100000000ULL); /* freed from a workqueue, outside the measured group */
+}
+
 static void measure_programs(void)
 {
+	/* libbpf's own memory (vmlinux BTF for fentry, ELF and relocation buffers) is user memory that would be charged
+	 * to the measured group if it faulted in there: big buffers are always mmap()ed (freed before the reading) and
+	 * each program is loaded once unmeasured first, so the heap it reuses was charged elsewhere; the first load also
+	 * runs libbpf's kernel feature probes */
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	struct memusage_bpf *probe = memusage_bpf__open();
 	if (!probe) die("open memusage.bpf.o", errno);
 	int n = 0;
@@ -217,38 +258,9 @@ static void measure_programs(void)
 	struct bpf_program *p;
 	bpf_object__for_each_program(p, probe->obj) if (n < 16) names[n++] = strdup(bpf_program__name(p));
 	memusage_bpf__destroy(probe);
-	/* one load unmeasured first: libbpf's feature probes and the kernel's first-use allocations stay out of the rows */
-	struct memusage_bpf *warm = memusage_bpf__open();
-	if (!warm) die("open memusage.bpf.o", errno);
-	bpf_object__for_each_program(p, warm->obj) bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), names[0]));
-	memusage_bpf__load(warm);
-	memusage_bpf__destroy(warm);
-	sleep_ns(200000000ULL); /* its objects are freed from a workqueue, outside the measured group */
 	for (int i = 0; i < n; i++) {
-		struct memusage_bpf *s = memusage_bpf__open();
-		if (!s) die("open memusage.bpf.o", errno);
-		struct bpf_program *only = NULL;
-		bpf_object__for_each_program(p, s->obj) {
-			bool me = !strcmp(bpf_program__name(p), names[i]);
-			bpf_program__set_autoload(p, me);
-			if (me) only = p;
-		}
-		if (bpf_program__type(only) == BPF_PROG_TYPE_TRACING) bpf_program__set_attach_target(only, 0, syscall_func("getpgid"));
-		char variant[160], labels[64];
-		snprintf(variant, sizeof(variant), "prog:%s", names[i]);
-		snprintf(labels, sizeof(labels), "{\"type\":\"%s\"}", names[i] + 2);
-		cur_skel = s;
-		prog_stats_before_load(s->obj);
-		struct snap d, before;
-		take(&before);
-		if (measured(load_prog, NULL, &d) < 0) {
-			emit_skip_variant(variant, "%s does not load on this kernel (%s)", names[i], strerror(errno));
-		} else {
-			prog_stats_emit_labels(s->obj, labels);
-			emit_deltas(variant, &d, 0, labels);
-		}
-		memusage_bpf__destroy(s);
-		settle(before.memcg);
+		load_one(names[i], false);
+		load_one(names[i], true);
 	}
 }
 

@@ -56,8 +56,9 @@ void prog_stats_before_load(struct bpf_object *obj)
 	struct bpf_program *prog;
 	bpf_object__for_each_program(prog, obj) {
 		if (!bpf_program__autoload(prog) || nlogs == MAX_PROGS) continue;
-		char *buf = calloc(1, LOG_SIZE);
+		char *buf = malloc(LOG_SIZE);
 		if (!buf) die("allocate verifier log", ENOMEM);
+		memset(buf, 0, LOG_SIZE); /* faulted in now, not by the kernel's log write during the load */
 		/* level 4 (BPF_LOG_STATS, 5.2+) logs only the summary lines, so the buffer never fills */
 		bpf_program__set_log_level(prog, 4);
 		bpf_program__set_log_buf(prog, buf, LOG_SIZE);
