@@ -123,21 +123,20 @@ static int measured(int (*create)(void *), void *arg, struct snap *d)
 	return fd;
 }
 
-/* After close: BPF frees maps from a workqueue; wait until the group is back to where it was before the create. */
-static void settle(long long before)
+/* After close: BPF frees maps from a workqueue; wait until the memory is back where it was before the create (the
+ * memcg where it is charged for BPF memory, and VmallocUsed, which every kernel gives back at once on vfree). */
+static void settle(const struct snap *before)
 {
-	if (!have_memcg) { sleep_ns(200000000ULL); return; }
-	char p[600];
-	snprintf(p, sizeof(p), "%s/memory.current", grp);
 	unsigned long long t0 = now_ns();
-	long long v = -1;
+	struct snap now;
 	while (now_ns() - t0 < 5000000000ULL) {
-		flush_stocks();
-		v = read_ll(p);
-		if (v <= before + 8 * 4096) return;
+		take(&now);
+		bool memcg_back = !memcg_charges_bpf || now.memcg < 0 || now.memcg <= before->memcg + 8 * 4096;
+		if (memcg_back && now.vmalloc <= before->vmalloc + 16 * 4096) return;
 		sleep_ns(20000000ULL);
 	}
-	emit_log("memcg still %lld bytes above its level before the last map after 5 s", v - before);
+	emit_log("5 s after the last free: memcg %lld, VmallocUsed %lld bytes above their levels before", now.memcg - before->memcg,
+		 now.vmalloc - before->vmalloc);
 }
 
 static void emit_deltas(const char *variant, const struct snap *d, long long entries, const char *labels)
@@ -197,7 +196,7 @@ static void measure_map(const struct map_kind *k, long long entries, int value_s
 	emit_log("%s max_entries %lld: memlock %lld, memcg %lld, slab %lld, percpu %lld, vmalloc %lld", k->name, entries,
 		 fdinfo_value(fd, "memlock"), d.memcg, d.slab, d.percpu, d.vmalloc);
 	close(fd);
-	settle(before.memcg);
+	settle(&before);
 }
 
 /* ---- programs ---- */
@@ -239,7 +238,7 @@ static void load_one(const char *name, bool measure)
 		memusage_bpf__load(s);
 	}
 	memusage_bpf__destroy(s);
-	if (measure) settle(before.memcg);
+	if (measure) settle(&before);
 	else sleep_ns(100000000ULL); /* freed from a workqueue, outside the measured group */
 }
 
