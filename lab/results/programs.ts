@@ -10,7 +10,7 @@ export interface ProgramRow {
   verifiedInsns?: number; verifierStates?: number; xlatedBytes?: number; jitedBytes?: number; memlockBytes?: number;
   /** median over those runs (a time, so it varies) */
   verifyUs?: number;
-  /** BPF run-time stats (on during the warm-ups only): median over those runs of the runs counted and of ns per run */
+  /** BPF run-time stats (on during the warm-ups only): medians over those runs where it ran of the runs counted and of ns per run */
   runCnt?: number; nsPerRun?: number;
 }
 
@@ -45,5 +45,7 @@ export function programRows(summary: SummaryRow[]): ProgramRow[] {
     if (m.run_cnt !== undefined) row.runs.push(m.run_cnt);
     if (m.ns_per_run !== undefined) row.perRun.push(m.ns_per_run);
   }
-  return [...rows.values()].map(({ times, runs, perRun, ...r }) => ({ ...r, verifyUs: median(times), runCnt: median(runs), nsPerRun: median(perRun) }));
+  // a program that ran in some runs only (an XDP sink on the TX variants): run_cnt over the runs where it ran, as ns/run
+  const ranCount = (runs: number[]) => { const ran = runs.filter((v) => v > 0); return ran.length ? median(ran) : runs.length ? 0 : undefined; };
+  return [...rows.values()].map(({ times, runs, perRun, ...r }) => ({ ...r, verifyUs: median(times), runCnt: ranCount(runs), nsPerRun: median(perRun) }));
 }
