@@ -17,22 +17,24 @@ const SIZES: Record<string, { full: number[]; quick: number[] }> = {
   perf_event_array: { full: [], quick: [] },
 };
 
+/** Maps whose per-CPU values the kernels measured (6.1, 6.12) charge to the root memcg rather than the creator's. */
+export const PERCPU_MAPS = ['percpu_hash', 'percpu_array'];
+
 /**
- * The factor within which memcg_bytes and memlock_bytes agree for maps of 1 MiB and more whose memory is charged to
- * the creator's memcg (not the percpu maps: see the description), or undefined before 5.11, where memcg does not see
- * BPF maps. 5.11–6.3: memlock is (key + value size) × max_entries, which leaves out a hash element's header and its
- * bucket (6.1: 80 bytes per 4+8-byte hash entry, memlock 16: a factor 5) and counts an array's key (a factor 1/2).
- * 6.4+: memlock is the map type's own count (6.12: within 2% of memcg).
+ * The factor within which memcg_bytes and memlock_bytes of a map of 1 MiB and more agree, or undefined where they are
+ * not expected to: before 5.11 (memcg does not see BPF maps) and for the percpu maps (see PERCPU_MAPS). 5.11–6.3:
+ * memlock is (key + value size) × max_entries, which leaves out a hash element's header and its bucket (6.1: 80 bytes
+ * per 4+8-byte hash entry, memlock 16: a factor 5) and counts an array's key (a factor 1/2); a bloom filter, which
+ * keeps bits, not values, is left out there too (6.1, 1M entries of 8 bytes: memlock 8 MiB, memcg 1 MiB). 6.4+:
+ * memlock is the map type's own count (6.12: within 2% of memcg).
  */
-export function memlockMemcgFactor(release: string): number | undefined {
+export function memlockMemcgFactor(release: string, map: string): number | undefined {
   const [a, b] = release.split('.').map(Number);
   const atLeast = (x: number, y: number) => a > x || (a === x && b >= y);
-  if (!atLeast(5, 11)) return undefined;
-  return atLeast(6, 4) ? 1.25 : 6;
+  if (!atLeast(5, 11) || PERCPU_MAPS.includes(map)) return undefined;
+  if (atLeast(6, 4)) return 1.25;
+  return map === 'bloom_filter' ? undefined : 6;
 }
-
-/** Maps whose per-CPU values the kernels measured charge to the root memcg rather than the creator's. */
-export const PERCPU_MAPS = ['percpu_hash', 'percpu_array'];
 
 export default defineScenario({
   id: 'memory-usage',
@@ -49,12 +51,13 @@ export default defineScenario({
     'allocator: slab pages or percpu chunks reused from an earlier map show as less, and the ring buffer\'s vmap()ed pages in ' +
     'none of them). BPF memory is charged to the creator\'s memory cgroup from 5.11; before, it is charged to RLIMIT_MEMLOCK ' +
     'and memcg sees little of it, so bytes_per_entry (memcg_bytes / max_entries) is reported from 5.11 only. ' +
-    `memlock and memcg agree within a factor ${memlockMemcgFactor('6.4')} for maps of 1 MiB and more from 6.4 (memlock is then ` +
-    `the map type's own count), within a factor ${memlockMemcgFactor('6.1')} from 5.11 (memlock is (key + value size) × ` +
-    'max_entries: no element header or hash bucket, an array\'s key counted); on 5.10 memlock is the map\'s RLIMIT_MEMLOCK ' +
-    'charge. On 6.1 and 6.12 the per-CPU values of percpu maps are charged to the root memcg, not the creator\'s (the ' +
-    'map is tied to its memcg only after its memory is allocated), so memcg_bytes and bytes_per_entry leave them out and ' +
-    'those maps are not held to the factor: meminfo_percpu_bytes shows them when they need new percpu chunks. ' +
+    `memlock and memcg agree within a factor ${memlockMemcgFactor('6.4', 'hash')} for maps of 1 MiB and more from 6.4 (memlock ` +
+    `is then the map type's own count), within a factor ${memlockMemcgFactor('6.1', 'hash')} from 5.11 (memlock is (key + ` +
+    'value size) × max_entries: no element header or hash bucket, an array\'s key counted; a bloom filter, which keeps bits, ' +
+    'shows 8 to 64 times its memory); on 5.10 memlock is the map\'s RLIMIT_MEMLOCK charge. On 6.1 and 6.12 the per-CPU ' +
+    'values of percpu maps are charged to the root memcg, not the creator\'s (the map is tied to its memcg only after its ' +
+    'memory is allocated), so memcg_bytes and bytes_per_entry leave them out and those maps are not held to the factor: ' +
+    'meminfo_percpu_bytes shows them when they need new percpu chunks. ' +
     'Programs: memusage.bpf.c has one program per type with the same body (a ' +
     'clock read, no maps), each loaded alone and never attached: memcg and meminfo deltas of the load (BTF, program, JIT ' +
     'image; on 6.1+ the JIT writes into shared 2 MiB packs, so a load may show a whole pack in meminfo_vmalloc_bytes or none), ' +
