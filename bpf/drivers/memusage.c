@@ -317,7 +317,7 @@ int main(int argc, char **argv)
 	memcg_charges_bpf = major > 5 || (major == 5 && minor >= 11);
 	setup_memcg();
 	if (!memcg_charges_bpf)
-		emit_log("kernel %s: BPF memory is charged to RLIMIT_MEMLOCK before 5.11, not to the memory cgroup: memcg_bytes shows little of it and bytes_per_entry is not reported", u.release);
+		emit_warn("kernel %s: BPF memory is charged to RLIMIT_MEMLOCK before 5.11, not to the memory cgroup: memcg_bytes shows little of it and bytes_per_entry is not reported", u.release);
 	pin(0);
 
 	char *save;
