@@ -63,6 +63,7 @@ export default defineScenario({
     'image; on 6.1+ the JIT writes into shared 2 MiB packs, so a load may show a whole pack in meminfo_vmalloc_bytes or none), ' +
     'labelled with the program type.' + PROG_METRICS_NOTE,
   requires: { kernel: '5.10', maps: ['hash', 'array'], config: ['MEMCG', 'CGROUPS'] },
+  covers: [{ entry: 'memory' }],
   params: { valueSize: [8, 64] },
   quickParams: { valueSize: [8] },
   metrics: {
