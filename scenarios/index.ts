@@ -10,17 +10,18 @@ import kernelBench from './kernel-bench.js';
 import uprobeTracing from './uprobe-tracing.js';
 import stackTraceCollection from './stack-trace-collection.js';
 import perfEventSampling from './perf-event-sampling.js';
+import memoryUsage from './memory-usage.js';
 import { netScenarios, NET_SUITE } from './net.js';
 
 /** Every scenario the lab knows, by id. */
 export const scenarios: ScenarioDefinition[] = [ringbufThroughput, perfbufThroughput, ringbufLatency, kprobeOverhead, tracepointOverhead, mapOperationLatency];
-scenarios.push(...netScenarios, kernelBench, uprobeTracing, stackTraceCollection, perfEventSampling);
+scenarios.push(...netScenarios, kernelBench, uprobeTracing, stackTraceCollection, perfEventSampling, memoryUsage);
 
 /** Named suites: lists of scenario ids. */
 export const suites: Record<string, string[]> = {
   phase1: ['ringbuf-throughput', 'perfbuf-throughput', 'ringbuf-latency', 'kprobe-overhead', 'tracepoint-overhead', 'map-operation-latency'],
   net: NET_SUITE,
-  phase2: ['uprobe-tracing', 'stack-trace-collection', 'perf-event-sampling'],
+  phase2: ['uprobe-tracing', 'stack-trace-collection', 'perf-event-sampling', 'memory-usage'],
 };
 suites.all = [...new Set([...suites.phase1, ...suites.net, ...suites.phase2])];
 

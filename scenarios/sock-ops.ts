@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { defineScenario, durations, higher, none } from './define.js';
 import { withTopology, TOPOLOGY_METRICS } from './net-topology.js';
+import { PROG_METRICS, PROG_METRICS_NOTE } from './prog-metrics.js';
 
 const CGROUP = '/sys/fs/cgroup/labsockops';
 
@@ -12,15 +13,14 @@ export default defineScenario({
     'moves itself into the cgroup2 group /sys/fs/cgroup/labsockops. baseline runs with nothing attached; sockops ' +
     'attaches a BPF_PROG_TYPE_SOCK_OPS program (BPF_CGROUP_SOCK_OPS) that counts callbacks by op and enables state ' +
     'callbacks on established connections. connections_per_s: connect/accept/close loop (RST close, no TIME_WAIT); mb_per_s: ' +
-    'one connection streaming 64 KiB writes. The program must see one active and one passive established callback per connection.',
+    'one connection streaming 64 KiB writes. The program must see one active and one passive established callback per connection.' + PROG_METRICS_NOTE,
   requires: { kernel: '5.10', maps: ['percpu_array'], programs: ['sock_ops'], config: ['CGROUP_BPF', 'VETH', 'NET_NS'] },
   covers: [{ entry: 'sock-ops' }],
   params: { phase: ['all'] },
   metrics: {
     connections_per_s: higher('conn/s'), mb_per_s: higher('MB/s'), connections: none('connections'), connections_accepted: none('connections'), bytes_streamed: none('bytes'),
     ops_active_established: none('callbacks'), ops_passive_established: none('callbacks'), ops_total: none('callbacks'),
-
-    ...TOPOLOGY_METRICS,
+    ...TOPOLOGY_METRICS, ...PROG_METRICS,
   },
   baseline: 'baseline',
   estimateS: (_p, quick) => { const d = durations(quick); return 4 * (d.warmup + d.duration + 1) + 10; },

@@ -1,6 +1,7 @@
 import { defineScenario, durations, none } from './define.js';
 import { VETH_ARGS, withTopology, TOPOLOGY_METRICS } from './net-topology.js';
 import { PACKET_METRICS } from './xdp.js';
+import { PROG_METRICS, PROG_METRICS_NOTE } from './prog-metrics.js';
 
 export default defineScenario({
   id: 'tc-classification',
@@ -11,13 +12,13 @@ export default defineScenario({
     'class ids, sets skb->tc_classid and returns TC_ACT_OK (tc_classify) or TC_ACT_SHOT (tc_classify_drop); baseline is ' +
     'the same traffic with no program. In the same run and topology the XDP driver measures xdp_drop and xdp_pass in native ' +
     'mode, so TC and XDP rows sit side by side. pps, softirq_ns_per_packet and the packet accounting (packets_sent, ' +
-    'send_errors, packets_seen, packets_lost = sent + send_errors − seen, equal to sender_tx_dropped on veth) as in the xdp scenario.',
+    'send_errors, packets_seen, packets_lost = sent + send_errors − seen, equal to sender_tx_dropped on veth) as in the xdp scenario.' + PROG_METRICS_NOTE,
   requires: { kernel: '5.10', maps: ['percpu_array', 'array'], programs: ['sched_cls', 'xdp'], config: ['VETH', 'NET_NS', 'NET_PKTGEN', 'NET_SCH_INGRESS', 'NET_CLS_BPF', 'NET_CLS_ACT'] },
   covers: [{ entry: 'tc' }],
   params: { pktSize: [60] },
   metrics: {
     ...PACKET_METRICS, packets_classified: none('packets'),
-    ...TOPOLOGY_METRICS,
+    ...TOPOLOGY_METRICS, ...PROG_METRICS,
   },
   baseline: 'baseline',
   estimateS: (_p, quick) => { const d = durations(quick); return 5 * (d.warmup + d.duration + 1) + 10; },

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { defineScenario, durations, none, ScenarioSkip, type ScenarioContext } from './define.js';
 import { IP, NS, MAC, quietNamespaces, withTopology, TOPOLOGY_METRICS } from './net-topology.js';
 import { xdpPaperRefs, PACKET_METRICS } from './xdp.js';
+import { PROG_METRICS, PROG_METRICS_NOTE } from './prog-metrics.js';
 
 const VMAC = { tx: '02:00:00:00:01:01', rx: '02:00:00:00:01:02' };
 const VADDR = { tx: '10.202.0.1', rx: '10.202.0.2' };
@@ -45,14 +46,14 @@ export default defineScenario({
     'pair and 2 vCPUs the driver shares them (worked on 5.10, 6.1, 6.12, 7.3); if the attach fails the run is skipped with ' +
     'the kernel\'s extack message. The NICs are moved back to the root namespace afterwards. Metrics as in the xdp scenario; ' +
     'packets_lost (sent + send_errors − seen) also counts frames lost inside QEMU\'s hub, which the guest cannot see, so here it ' +
-    'is at least sender_tx_dropped rather than equal to it.',
+    'is at least sender_tx_dropped rather than equal to it.' + PROG_METRICS_NOTE,
   requires: { kernel: '5.10', maps: ['percpu_array', 'devmap', 'ringbuf'], programs: ['xdp'], config: ['VIRTIO_NET', 'NET_NS', 'NET_PKTGEN'] },
   covers: [{ entry: 'xdp' }, { entry: 'map:devmap', variants: ['xdp_redirect'] }],
   params: { mode: ['native'], pktSize: [60] },
   metrics: {
     ...PACKET_METRICS, packets_forwarded: none('packets'), events_received: none('events'), events_dropped: none('events'), events_expected: none('events'),
     hub_nics_missing_after: none('count'), guest_offloads_negotiated: none('count'),
-    ...TOPOLOGY_METRICS,
+    ...TOPOLOGY_METRICS, ...PROG_METRICS,
   },
   baseline: 'baseline',
   vm: { hubNics: 2 },

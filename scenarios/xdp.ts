@@ -1,5 +1,6 @@
 import { defineScenario, durations, higher, lower, none, type MetricSpec, type Reference } from './define.js';
 import { VETH_ARGS, withTopology, TOPOLOGY_METRICS } from './net-topology.js';
+import { PROG_METRICS, PROG_METRICS_NOTE } from './prog-metrics.js';
 
 export const XDP_PAPER = 'Høiland-Jørgensen et al., "The eXpress Data Path: Fast Programmable Packet Processing in the Operating System Kernel", CoNEXT 2018 (doi 10.1145/3281411.3281443)';
 const XDP_SETUP = 'Xeon E5-1650 v4 @ 3.6 GHz, Mellanox ConnectX-5 (mlx5), Linux 4.18-pre, 64-byte packets, single core, native (driver) mode';
@@ -52,7 +53,7 @@ export default defineScenario({
     'generator: frames the sending device accepted / refused), packets_seen (BPF counter, or vb rx_packets without a program) ' +
     'and packets_lost = sent + send_errors − seen; on veth a lost frame is one the sender\'s device dropped, so packets_lost ' +
     'equals sender_tx_dropped. Without a program the device\'s rx count may include a stray frame the generator did not send ' +
-    '(packets_lost −1).',
+    '(packets_lost −1).' + PROG_METRICS_NOTE,
   requires: { kernel: '5.10', maps: ['percpu_array', 'devmap', 'ringbuf'], programs: ['xdp'], config: ['VETH', 'NET_NS', 'NET_PKTGEN'] },
   covers: [{ entry: 'xdp' }, { entry: 'map:devmap', variants: ['xdp_redirect', 'generic_redirect'] }],
   params: { mode: ['native', 'generic', 'test_run'], pktSize: [60, 1500] },
@@ -60,7 +61,7 @@ export default defineScenario({
   metrics: {
     ...PACKET_METRICS, prog_ns_per_packet: lower('ns'), packets_forwarded: none('packets'),
     events_received: none('events'), events_dropped: none('events'), events_expected: none('events'),
-    ...TOPOLOGY_METRICS,
+    ...TOPOLOGY_METRICS, ...PROG_METRICS,
   },
   baseline: 'baseline',
   estimateS: (p, quick) => { const d = durations(quick); return p.mode === 'test_run' ? 5 * (d.warmup + d.duration + 1) + 10 : 6 * (d.warmup + d.duration + 1) + 10; },

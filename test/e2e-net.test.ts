@@ -178,6 +178,20 @@ test.serial('sock-ops: connections and bytes flow with and without the program, 
   t.true(one(rows, so, 'sockops', 'ops_total') > 2 * conns);
 });
 
+test.serial('net drivers report their programs through the core: verifier and image rows per load, run stats from the warm-ups', (t) => {
+  // [scenario, program, the variant it was loaded for ("" when loaded once)]
+  const progs: [string, string, string][] = [
+    ['xdp', 'xdp_main', 'xdp_drop'], ['xdp', 'xdp_main', 'test_run_drop'], ['tc-classification', 'classify', 'tc_classify'],
+    ['socket-filter', 'filter', 'sf_accept_all'], ['sock-ops', 'count_ops', ''],
+  ];
+  for (const [id, prog, loadedFor] of progs) {
+    const mine = rows.filter((x) => x.scenario === id && x.variant === `prog:${prog}` && (!loadedFor || x.params.split(';').includes(`for=${loadedFor}`)));
+    const get = (m: string) => mine.filter((x) => x.metric === m).map((x) => Number(x.value));
+    for (const m of ['verified_insns', 'xlated_bytes', 'jited_bytes', 'memlock_bytes']) t.true(get(m).length >= 1 && get(m).every((v) => v > 0), `${id} ${prog} ${loadedFor} ${m}: ${get(m).join(' ')}`);
+    t.true(get('run_cnt').length >= 1 && get('run_cnt').every((v) => v > 0), `${id} ${prog} ${loadedFor} ran in a warm-up: run_cnt ${get('run_cnt').join(' ')}`);
+  }
+});
+
 test.serial('topologies are torn down between scenarios: no leftover netns or links before or after any run', (t) => {
   const checks = rows.filter((x) => NET.includes(x.scenario) && x.variant === 'topology' && x.metric.startsWith('leftover_'));
   for (const id of NET) {

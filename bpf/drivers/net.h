@@ -5,6 +5,7 @@
 #define LAB_NET_H
 #include "common.h"
 #include "core/bench.h"
+#include "core/proginfo.h"
 #include <fcntl.h>
 #include <net/if.h>
 #include <arpa/inet.h>
@@ -33,6 +34,14 @@ static int net_libbpf_print(enum libbpf_print_level level, const char *fmt, va_l
 		for (char *p = lab_kernel_msg; *p; p++) if (*p == '\n' || *p == '"' || *p == '\\') *p = ' ';
 	}
 	return vfprintf(stderr, fmt, args);
+}
+
+/* Program metrics of an object a net driver loads once per phase (other constants each time): labelled {"for": phase}. */
+static inline void net_prog_stats(struct bpf_object *obj, const char *phase)
+{
+	char labels[160];
+	snprintf(labels, sizeof(labels), "{\"for\":\"%s\"}", phase);
+	prog_stats_emit_labels(obj, labels);
 }
 
 static inline void net_init(void)

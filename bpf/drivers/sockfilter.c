@@ -79,8 +79,10 @@ static void run(const char *variant, int policy)
 		skel = sockfilter_bpf__open();
 		if (!skel) die("open sockfilter.bpf.o", errno);
 		skel->rodata->policy = policy;
+		prog_stats_before_load(skel->obj);
 		int err = sockfilter_bpf__load(skel);
 		if (err) die("load sockfilter.bpf.o", err);
+		net_prog_stats(skel->obj, variant);
 		int pfd = bpf_program__fd(skel->progs.filter);
 		if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &pfd, sizeof(pfd))) {
 			emit_skip_variant(variant, "SO_ATTACH_BPF failed: %s", strerror(errno));

@@ -165,9 +165,13 @@ int main(int argc, char **argv)
 	phase("baseline", false);
 	phase("baseline", true);
 
-	struct sockops_bpf *skel = sockops_bpf__open_and_load();
-	if (!skel) die("load sockops.bpf.o", errno);
-	int err = bpf_prog_attach(bpf_program__fd(skel->progs.count_ops), cg_fd, BPF_CGROUP_SOCK_OPS, 0);
+	struct sockops_bpf *skel = sockops_bpf__open();
+	if (!skel) die("open sockops.bpf.o", errno);
+	prog_stats_before_load(skel->obj);
+	int err = sockops_bpf__load(skel);
+	if (err) die("load sockops.bpf.o", err);
+	prog_stats_emit(skel->obj);
+	err = bpf_prog_attach(bpf_program__fd(skel->progs.count_ops), cg_fd, BPF_CGROUP_SOCK_OPS, 0);
 	if (err) {
 		emit_skip_variant("sockops", "attach sock_ops to cgroup failed: %s", strerror(errno));
 	} else {

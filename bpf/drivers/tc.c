@@ -21,8 +21,10 @@ static void run(const char *variant, int verdict)
 		skel = tc_classify_bpf__open();
 		if (!skel) die("open tc_classify.bpf.o", errno);
 		skel->rodata->verdict = verdict;
+		prog_stats_before_load(skel->obj);
 		int err = tc_classify_bpf__load(skel);
 		if (err) die("load tc_classify.bpf.o", err);
+		net_prog_stats(skel->obj, variant);
 		/* class ids: UDP port p (mod 256) → 1:(p+1) for a few ports, like a small classification table */
 		for (__u32 port = 1; port < 64; port++) {
 			__u32 cls = 0x10000 | (port + 1);

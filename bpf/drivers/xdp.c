@@ -54,14 +54,16 @@ static const char *action_name(int a)
 	return a == XDP_DROP ? "drop" : a == XDP_PASS ? "pass" : a == XDP_TX ? "tx" : a == XDP_REDIRECT ? "redirect" : "none";
 }
 
-static struct xdp_bench_bpf *load(int action, int sample_every)
+static struct xdp_bench_bpf *load(const char *variant, int action, int sample_every)
 {
 	struct xdp_bench_bpf *skel = xdp_bench_bpf__open();
 	if (!skel) die("open xdp_bench.bpf.o", errno);
 	skel->rodata->action = action;
 	skel->rodata->sample_every = sample_every;
+	prog_stats_before_load(skel->obj);
 	int err = xdp_bench_bpf__load(skel);
 	if (err) die("load xdp_bench.bpf.o", err);
+	net_prog_stats(skel->obj, variant);
 	if (action == XDP_REDIRECT) {
 		/* devmap entries are resolved in the updater's netns */
 		enter_ns(fwd_ns);
@@ -90,7 +92,7 @@ static void run_live(const char *variant, int action, bool generic, int sample_e
 	const char *sink_on_ns = NULL, *sink_on_dev = NULL;
 	events_rb = NULL;
 	if (action >= 0) {
-		skel = load(action, sample_every);
+		skel = load(variant, action, sample_every);
 		int err = xdp_attach_in(rx_ns, rx_dev, bpf_program__fd(skel->progs.xdp_main), flags);
 		if (err) {
 			emit_skip_variant(variant, "%s XDP attach on %s failed: %s%s%s", generic ? "generic" : "native", rx_dev, strerror(-err),
@@ -170,7 +172,7 @@ static void run_test_run(int action, int sample_every)
 {
 	char variant[64];
 	snprintf(variant, sizeof(variant), "test_run_%s%s", action_name(action), sample_every ? "_ringbuf" : "");
-	struct xdp_bench_bpf *skel = load(action, sample_every);
+	struct xdp_bench_bpf *skel = load(variant, action, sample_every);
 	tr.prog_fd = bpf_program__fd(skel->progs.xdp_main);
 	tr.action = action;
 	tr.len = build_frame(tr.frame, pkt_size, tx_mac, rx_mac, tx_ip, rx_ip, 9);

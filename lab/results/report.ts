@@ -125,11 +125,14 @@ function programSection(summary: SummaryRow[]): string[] {
   return [
     '## BPF programs', '',
     'Per program loaded: instructions the verifier processed and its total states (verifier statistics log), translated and ' +
-    'JIT image sizes (BPF_OBJ_GET_INFO_BY_FD). These do not depend on the accelerator; verification time (µs, median over the ' +
-    'runs) does. Each BPF object\'s load time is in its scenario\'s table (variant object:<name>, load_ms).', '',
-    table(['kernel', 'scenario', 'program', 'runs', 'verified insns', 'states', 'xlated B', 'JIT B', 'verify µs'], rows.map((r) => [
+    'JIT image sizes (BPF_OBJ_GET_INFO_BY_FD) and the memory charged for it (memlock, from its fdinfo). These do not depend on ' +
+    'the accelerator; verification time (µs, median over the runs) does. run_cnt and ns/run come from BPF run-time stats, ' +
+    'which are on only in the first half of each phase\'s warm-up (the measured intervals ran with stats off): the runs ' +
+    'counted then and the program\'s own time per run (medians over the runs; a time, so TCG inflates it). Each BPF ' +
+    'object\'s load time is in its scenario\'s table (variant object:<name>, load_ms).', '',
+    table(['kernel', 'scenario', 'program', 'runs', 'verified insns', 'states', 'xlated B', 'JIT B', 'memlock B', 'verify µs', 'run_cnt', 'ns/run'], rows.map((r) => [
       r.kernel, r.scenario, r.program, runs(r.params), n(r.verifiedInsns), n(r.verifierStates), n(r.xlatedBytes), n(r.jitedBytes),
-      r.verifyUs === undefined ? '' : fmt(r.verifyUs),
+      n(r.memlockBytes), r.verifyUs === undefined ? '' : fmt(r.verifyUs), n(r.runCnt), r.nsPerRun === undefined ? '' : fmt(r.nsPerRun),
     ])), '',
   ];
 }

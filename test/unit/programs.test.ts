@@ -26,3 +26,23 @@ test('program table: runs whose program verified the same merge into one row, a 
   t.like(out.find((r) => r.verifiedInsns === 5), { program: 'p', params: ['n=1', 'n=2'], verifierStates: 2, xlatedBytes: 48, jitedBytes: 36, verifyUs: 20 });
   t.like(out.find((r) => r.verifiedInsns === 9), { params: ['n=3'], verifyUs: 7 });
 });
+
+test('program table: memlock is part of the shape; run_cnt and ns_per_run are medians over the merged runs where it ran', (t) => {
+  const runs = (params: string, cnt: number, perRun?: number) => [
+    row({ variant: 'prog:p', params, metric: 'memlock_bytes', unit: 'bytes', value: 4096 }),
+    row({ variant: 'prog:p', params, metric: 'run_cnt', unit: 'runs', value: cnt }),
+    ...(perRun === undefined ? [] : [row({ variant: 'prog:p', params, metric: 'ns_per_run', unit: 'ns', value: perRun })]),
+  ];
+  const rows = [
+    ...prog('n=1', 5, 10), ...runs('n=1', 100, 50), ...prog('n=2', 5, 10), ...runs('n=2', 300, 70),
+    ...prog('n=3', 5, 10), row({ variant: 'prog:p', params: 'n=3', metric: 'memlock_bytes', unit: 'bytes', value: 8192 }),
+    row({ variant: 'prog:p', params: 'n=3', metric: 'run_cnt', unit: 'runs', value: 0 }),
+    // ran in one of two runs: the count where it ran, beside its time per run
+    ...prog('n=4', 7, 10), ...runs('n=4', 0), ...prog('n=5', 7, 10), ...runs('n=5', 40, 90),
+  ];
+  const out = programRows(summarizeRows(rows, [], lookup));
+  t.is(out.length, 3);
+  t.like(out.find((r) => r.memlockBytes === 4096 && r.verifiedInsns === 5), { params: ['n=1', 'n=2'], runCnt: 200, nsPerRun: 60 });
+  t.like(out.find((r) => r.verifiedInsns === 7), { params: ['n=4', 'n=5'], runCnt: 40, nsPerRun: 90 });
+  t.like(out.find((r) => r.memlockBytes === 8192), { params: ['n=3'], runCnt: 0, nsPerRun: undefined });
+});

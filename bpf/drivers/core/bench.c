@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "bench.h"
 #include "../common.h"
+#include "proginfo.h"
 
 volatile int bench_producers_stop, bench_consumers_stop;
 static struct padded_counter calls[BENCH_MAX_THREADS + 1];
@@ -53,6 +54,11 @@ void bench_run(const struct bench_env *env, const struct bench_phase *ph)
 	pthread_t prod[BENCH_MAX_THREADS], cons[BENCH_MAX_THREADS];
 	struct thread_start ps[BENCH_MAX_THREADS], cs[BENCH_MAX_THREADS];
 	bench_producers_stop = bench_consumers_stop = 0;
+	/* BPF run-time stats for the loaded programs in the first half of the warm-up only: they cost two clock reads per
+	 * program run, and flipping the kernel's static key patches code (done here, before the threads start, and again
+	 * mid-warm-up, with the second half to settle), so the measured intervals run with stats off */
+	unsigned long long half = (unsigned long long)(env->warmup_s * 1e9 / 2);
+	int stats_fd = half ? bpf_stats_window_open() : -1;
 	for (int i = 0; i < ph->consumers; i++) {
 		cs[i] = (struct thread_start){ ph->consumer, i, i % env->nr_cpus };
 		pthread_create(&cons[i], NULL, thread_main, &cs[i]);
@@ -62,7 +68,9 @@ void bench_run(const struct bench_env *env, const struct bench_phase *ph)
 		pthread_create(&prod[i], NULL, thread_main, &ps[i]);
 	}
 
-	sleep_ns((unsigned long long)(env->warmup_s * 1e9));
+	sleep_ns(half);
+	bpf_stats_window_close(stats_fd);
+	sleep_ns((unsigned long long)(env->warmup_s * 1e9) - half);
 	int samples = bench_samples(env);
 	unsigned long long prev[BENCH_MAX_COUNTERS], prev_per[BENCH_MAX_COUNTERS] = {}, t0 = now_ns();
 	for (int c = 0; c < ph->ncounters; c++) {

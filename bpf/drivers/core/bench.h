@@ -1,6 +1,7 @@
 /* The sampling core every driver shares: the lifecycle of the kernel selftests' `bench` (struct bench) —
- * consumers and producers started on pinned CPUs, a warm-up, then one sample per interval of each declared
- * counter as a rate, then producers stopped, a drain step, consumers stopped.
+ * consumers and producers started on pinned CPUs, a warm-up (BPF run-time stats on in its first half: proginfo.h),
+ * then one sample per interval of each declared counter as a rate, then producers stopped, a drain step, consumers
+ * stopped.
  *
  * A driver describes one phase (a variant: "baseline", "ringbuf", "kprobe", ...) as a struct bench_phase and calls
  * bench_run(). Counters are cumulative; the core turns their deltas into per-second rates (times `scale`). */
