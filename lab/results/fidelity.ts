@@ -47,7 +47,9 @@ function verdict(m: FidelityMatch, lab: FidelityRow['lab'], bench: FidelityRow['
     const side = (x: number) => (x > 1 + FIDELITY_TOLERANCE ? 1 : x < 1 - FIDELITY_TOLERANCE ? -1 : 0);
     const sides = new Set(rounds.map(side));
     if (sides.size === 1 && !sides.has(0)) {
-      return `differs in every round (${span(rounds)}): lab harness ${ratio < 1 ? 'slower' : 'faster'} than the kernel bench on the same VM; a harness difference`;
+      // rounds share one boot: a difference every round has is steady in this boot (a harness difference, or state of
+      // the boot both sides do not share: a second run tells which)
+      return `differs in every round (${span(rounds)}): lab harness ${ratio < 1 ? 'slower' : 'faster'} than the kernel bench throughout this boot`;
     }
     return `varies between rounds (${span(rounds)}, pooled ×${ratio.toFixed(2)}): run-to-run variance, not a steady harness difference`;
   }

@@ -172,7 +172,7 @@ test('fidelity with --rounds: per-round ratios tell a steady harness difference 
   };
   const steady = rowFor(rounds([1.3, 1.25, 1.35]));
   t.deepEqual(steady.roundRatios!.map((x) => x.toFixed(2)), ['1.30', '1.25', '1.35']);
-  t.regex(steady.verdict, /^differs in every round \(×1\.25–×1\.35 over 3 rounds\): lab harness faster/);
+  t.regex(steady.verdict, /^differs in every round \(×1\.25–×1\.35 over 3 rounds\): lab harness faster than the kernel bench throughout this boot$/);
   const swinging = rowFor(rounds([1.3, 0.8, 1.25]));
   t.regex(swinging.verdict, /^varies between rounds \(×0\.80–×1\.30 over 3 rounds, pooled ×1\.25\): run-to-run variance/);
   t.is(rowFor(rounds([1.02, 0.97])).verdict, 'within ±10% (rounds ×0.97–×1.02)');
