@@ -1,6 +1,6 @@
 import test from 'ava';
 import { join } from 'node:path';
-import { lab, readCsv, unprivilegedCheckout } from './helpers.js';
+import { lab, readCsv, unprivilegedCheckout, values, total, type CsvRow } from './helpers.js';
 
 // Correctness, not speed: CPU-clock perf_event programs on 6.1 (stack traces and plain sampling), one quick boot.
 const as = unprivilegedCheckout('bpf-lab-perf-events');
@@ -8,13 +8,7 @@ const ST = 'stack-trace-collection';
 const PS = 'perf-event-sampling';
 const DEPTH = 32; // both scenarios' depth parameter
 
-type Row = Record<string, string>;
-const values = (rows: Row[], scenario: string, variant: string, metric: string, params?: RegExp) =>
-  rows.filter((r) => r.scenario === scenario && r.variant === variant && r.metric === metric && (!params || params.test(r.params))).map((r) => Number(r.value));
-const total = (rows: Row[], scenario: string, variant: string, metric: string, params?: RegExp) => {
-  const v = values(rows, scenario, variant, metric, params);
-  return v.length === 1 ? v[0] : NaN;
-};
+type Row = CsvRow;
 
 test.serial('perf events on 6.1, quick: samples delivered and accounted, user stacks as deep as the recursion, overhead against a baseline', async (t) => {
   const r = await lab(['--kernel', '6.1', '--scenario', `${ST},${PS}`, '--quick', '--out', join(as.cwd, 'results-perf-events')], as);

@@ -1,18 +1,12 @@
 import test from 'ava';
 import { join } from 'node:path';
-import { lab, readCsv, unprivilegedCheckout } from './helpers.js';
+import { lab, readCsv, unprivilegedCheckout, values, total, type CsvRow } from './helpers.js';
 
 // Correctness, not speed: every phase-1 scenario in one 6.1 boot, quick mode.
 const as = unprivilegedCheckout('bpf-lab-phase1');
 const PHASE1 = ['perfbuf-throughput', 'ringbuf-latency', 'kprobe-overhead', 'tracepoint-overhead', 'map-operation-latency'];
 
-type Row = Record<string, string>;
-const values = (rows: Row[], scenario: string, variant: string, metric: string, params?: RegExp) =>
-  rows.filter((r) => r.scenario === scenario && r.variant === variant && r.metric === metric && (!params || params.test(r.params))).map((r) => Number(r.value));
-const total = (rows: Row[], scenario: string, variant: string, metric: string, params?: RegExp) => {
-  const v = values(rows, scenario, variant, metric, params);
-  return v.length === 1 ? v[0] : NaN;
-};
+type Row = CsvRow;
 
 test.serial('phase-1 scenarios on 6.1, quick, one boot: positive values, consistent units, exact accounting', async (t) => {
   const r = await lab(['--kernel', '6.1', '--scenario', PHASE1.join(','), '--quick', '--out', join(as.cwd, 'results-phase1')], as);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { join } from 'node:path';
-import { lab, readCsv, unprivilegedCheckout } from './helpers.js';
+import { lab, readCsv, unprivilegedCheckout, values, total, type CsvRow } from './helpers.js';
 
 // Correctness, not speed: the phase-2 suite and the program metrics of the drivers that report them, one 6.1 boot.
 const as = unprivilegedCheckout('bpf-lab-phase2');
@@ -13,13 +13,7 @@ const PROGRAMS: Record<string, string[]> = {
   'perfbuf-throughput': ['produce_fentry'],
 };
 
-type Row = Record<string, string>;
-const values = (rows: Row[], scenario: string, variant: string, metric: string, params?: RegExp) =>
-  rows.filter((r) => r.scenario === scenario && r.variant === variant && r.metric === metric && (!params || params.test(r.params))).map((r) => Number(r.value));
-const total = (rows: Row[], scenario: string, variant: string, metric: string) => {
-  const v = values(rows, scenario, variant, metric);
-  return v.length === 1 ? v[0] : NaN;
-};
+type Row = CsvRow;
 
 test.serial('phase 2 on 6.1, quick: uprobe/uretprobe/USDT rates and exact hit accounting, uprobe → ring buffer latency, program metrics', async (t) => {
   const r = await lab(['--kernel', '6.1', '--scenario', SCENARIOS.join(','), '--quick', '--out', join(as.cwd, 'results-phase2')], as);

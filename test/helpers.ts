@@ -80,3 +80,15 @@ export function qemuProcesses(user?: string, cwd?: string): string[] {
     try { return readlinkSync(`/proc/${pid}/cwd`) === cwd; } catch { return false; }
   });
 }
+
+export type CsvRow = Record<string, string>;
+
+/** The values of one (scenario, variant, metric) in results.csv rows, optionally only where params match. */
+export const values = (rows: CsvRow[], scenario: string, variant: string, metric: string, params?: RegExp): number[] =>
+  rows.filter((r) => r.scenario === scenario && r.variant === variant && r.metric === metric && (!params || params.test(r.params))).map((r) => Number(r.value));
+
+/** A run total: the single value of that row (NaN when there is none or more than one). */
+export const total = (rows: CsvRow[], scenario: string, variant: string, metric: string, params?: RegExp): number => {
+  const v = values(rows, scenario, variant, metric, params);
+  return v.length === 1 ? v[0] : NaN;
+};
