@@ -323,14 +323,19 @@ static void emit_sampling_rows(const struct bench_env *env, struct sampling_phas
 	}
 }
 
-/* The options both drivers take for the workload. */
-static void workload_from_opts(void)
+/* The options both drivers take (sampling core, workload, --freq): returns the sampling frequency. */
+static long sampling_driver_init(int argc, char **argv, struct bench_env *env)
 {
+	opts_init(argc, argv);
+	lab_bpf_init();
+	bench_env_from_opts(env);
 	workload_depth = (int)opt_long("depth", 32);
 	workload_spin = opt_long("spin", 2000);
-	if (workload_depth < 2 || workload_depth > 100 || workload_spin < 1) {
-		fprintf(stderr, "--depth must be 2..100, --spin >= 1\n");
+	long freq = opt_long("freq", 1000);
+	if (workload_depth < 2 || workload_depth > 100 || workload_spin < 1 || freq < 1) {
+		fprintf(stderr, "--depth must be 2..100, --spin >= 1, --freq >= 1\n");
 		exit(2);
 	}
+	return freq;
 }
 #endif

@@ -13,13 +13,8 @@ static unsigned long long read_samples(void) { return skel->bss->samples; }
 
 int main(int argc, char **argv)
 {
-	opts_init(argc, argv);
-	lab_bpf_init();
 	struct bench_env env;
-	bench_env_from_opts(&env);
-	workload_from_opts();
-	long freq = opt_long("freq", 1000);
-	if (freq < 1) { fprintf(stderr, "--freq must be >= 1\n"); return 2; }
+	long freq = sampling_driver_init(argc, argv, &env);
 
 	skel = perf_sampling_bpf__open();
 	if (!skel) die("open perf_sampling.bpf.o", errno);

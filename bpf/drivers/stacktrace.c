@@ -175,13 +175,8 @@ static void emit_ringbuf_totals(const char *v)
 
 int main(int argc, char **argv)
 {
-	opts_init(argc, argv);
-	lab_bpf_init();
 	struct bench_env env;
-	bench_env_from_opts(&env);
-	workload_from_opts();
-	long freq = opt_long("freq", 1000);
-	if (freq < 1) { fprintf(stderr, "--freq must be >= 1\n"); return 2; }
+	long freq = sampling_driver_init(argc, argv, &env);
 	char variants[256];
 	snprintf(variants, sizeof(variants), "%s", opt_str("variants", "baseline,perf-event-only,stackid,get-stack-ringbuf"));
 	char *list[15];
