@@ -47,6 +47,13 @@ export default defineScenario({
     'can be checked (every op done, pops == pushes, tail-call chains of full depth). A map type the kernel lacks is a skipped variant with ' +
     'the reason (bloom_filter on 5.10). The bloom filter series\' published speedups are listed beside bloom_speedup_pct as not comparable.' +
     PROG_METRICS_NOTE,
+  covers: [
+    { entry: 'map:lru_hash', variants: ['lru_hash'] }, { entry: 'map:percpu', variants: ['percpu_hash', 'percpu_array'] },
+    { entry: 'percpu-ops', variants: ['percpu_hash', 'percpu_array'] }, { entry: 'map:queue', variants: ['queue', 'stack'] },
+    { entry: 'map:bloom_filter', variants: ['bloom_filter'], since: '5.16' }, { entry: 'map:prog_array', variants: ['prog_array'] },
+    { entry: 'map:of_maps', variants: ['array_of_maps', 'hash_of_maps'] }, { entry: 'map:cgroup_array', variants: ['cgroup_array'] },
+    { entry: 'map:sockmap', variants: ['sockmap', 'sockhash'] }, { entry: 'map:stack_trace', variants: ['stack_trace'] },
+  ],
   requires: { kernel: '5.10', maps: ['lru_hash', 'percpu_hash', 'percpu_array'], programs: ['raw_tracepoint'], helpers: ['ktime_get_ns'], config: ['BPF_EVENTS'] },
   params: { entries: [10000, 50000] },
   quickParams: { entries: [10000] },
