@@ -7,6 +7,7 @@
  * second, untimed loop so that the map stays at its fill level. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include "timed_loop.bpf.h"
 
 #define OPS 256
 #define MAX_KEY 64
@@ -35,52 +36,34 @@ MAP(m_lru_hash, BPF_MAP_TYPE_LRU_HASH);
 static __always_inline void do_lookup(void *map, __u64 start)
 {
 	__u8 key[MAX_KEY] = {};
-	__u64 n = 0;
-	__u64 t0 = bpf_ktime_get_ns();
-#pragma clang loop unroll(disable)
-	for (__u32 i = 0; i < OPS; i++) {
+	TIMED_LOOP(OPS, elapsed_ns, ops, hits, {
 		*(__u32 *)key = (start + i) % nr_keys;
 		if (bpf_map_lookup_elem(map, key))
-			n++;
-	}
-	elapsed_ns += bpf_ktime_get_ns() - t0;
-	ops += OPS;
-	hits += n;
+			n_hit++;
+	});
 }
 
 static __always_inline void do_update(void *map, __u64 start)
 {
 	__u8 key[MAX_KEY] = {};
 	__u8 val[MAX_VALUE] = {};
-	__u64 n = 0;
-	__u64 t0 = bpf_ktime_get_ns();
-#pragma clang loop unroll(disable)
-	for (__u32 i = 0; i < OPS; i++) {
+	TIMED_LOOP(OPS, elapsed_ns, ops, hits, {
 		*(__u32 *)key = (start + i) % nr_keys;
 		*(__u32 *)val = i;
 		if (bpf_map_update_elem(map, key, val, BPF_ANY) == 0)
-			n++;
-	}
-	elapsed_ns += bpf_ktime_get_ns() - t0;
-	ops += OPS;
-	hits += n;
+			n_hit++;
+	});
 }
 
 static __always_inline void do_delete(void *map, __u64 start)
 {
 	__u8 key[MAX_KEY] = {};
 	__u8 val[MAX_VALUE] = {};
-	__u64 n = 0;
-	__u64 t0 = bpf_ktime_get_ns();
-#pragma clang loop unroll(disable)
-	for (__u32 i = 0; i < OPS; i++) {
+	TIMED_LOOP(OPS, elapsed_ns, ops, hits, {
 		*(__u32 *)key = (start + i) % nr_keys;
 		if (bpf_map_delete_elem(map, key) == 0)
-			n++;
-	}
-	elapsed_ns += bpf_ktime_get_ns() - t0;
-	ops += OPS;
-	hits += n;
+			n_hit++;
+	});
 #pragma clang loop unroll(disable)
 	for (__u32 i = 0; i < OPS; i++) {
 		*(__u32 *)key = (start + i) % nr_keys;

@@ -26,6 +26,8 @@ void opts_init(int argc, char **argv);
 const char *opt_str(const char *name, const char *def);
 long opt_long(const char *name, long def);
 double opt_double(const char *name, double def);
+/* Whether NAME is one of the comma-separated names in LIST ("hash,array"). */
+bool list_has(const char *list, const char *name);
 
 static inline unsigned long long now_ns(void)
 {

@@ -10,6 +10,7 @@
 #include "common.h"
 #include "core/bench.h"
 #include "core/proginfo.h"
+#include "core/testrun.h"
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include "mapops.skel.h"
@@ -39,15 +40,6 @@ static struct bpf_program *prog_of(struct mapops_bpf *s, int m, int op)
 static bool is_array(int m) { return m == 1 || m == 2; }
 static bool is_percpu(int m) { return m == 2 || m == 3; }
 
-static bool listed(const char *list, const char *name)
-{
-	char buf[256];
-	snprintf(buf, sizeof(buf), ",%s,", list);
-	char pat[64];
-	snprintf(pat, sizeof(pat), ",%s,", name);
-	return strstr(buf, pat) != NULL;
-}
-
 static long key_size, value_size, nr_keys;
 static unsigned char key[64];
 static unsigned char *valbuf;
@@ -75,11 +67,8 @@ static unsigned long long syscall_batch(int fd, int op, unsigned long start, uns
 /* one BPF_PROG_TEST_RUN of the (map, op) program; returns the in-kernel ns */
 static unsigned long long kernel_batch(struct mapops_bpf *skel, int prog_fd, unsigned long start, unsigned long long *ok)
 {
-	__u64 args[1] = { start };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = args, .ctx_size_in = sizeof(args));
 	unsigned long long e0 = skel->bss->elapsed_ns, h0 = skel->bss->hits;
-	int err = bpf_prog_test_run_opts(prog_fd, &o);
-	if (err) die("BPF_PROG_TEST_RUN (raw_tp)", err);
+	raw_tp_run(prog_fd, start);
 	*ok += skel->bss->hits - h0;
 	return skel->bss->elapsed_ns - e0;
 }
@@ -133,15 +122,15 @@ int main(int argc, char **argv)
 	skel->rodata->nr_keys = nr_keys;
 	bool want[5];
 	for (int m = 0; m < 5; m++) {
-		want[m] = listed(maps, MAPS[m]) && !(is_array(m) && key_size != 4);
-		if (listed(maps, MAPS[m]) && !want[m]) emit_log("%s: array keys are 4 bytes, skipped at --key-size %ld", MAPS[m], key_size);
+		want[m] = list_has(maps, MAPS[m]) && !(is_array(m) && key_size != 4);
+		if (list_has(maps, MAPS[m]) && !want[m]) emit_log("%s: array keys are 4 bytes, skipped at --key-size %ld", MAPS[m], key_size);
 		struct bpf_map *mp = map_of(skel, m);
 		bpf_map__set_max_entries(mp, want[m] ? max_entries : 1);
 		bpf_map__set_key_size(mp, is_array(m) ? 4 : key_size);
 		bpf_map__set_value_size(mp, value_size);
 		if (!want[m]) bpf_map__set_value_size(mp, value_size);
 		for (int op = 0; op < 3; op++)
-			bpf_program__set_autoload(prog_of(skel, m, op), want[m] && listed(ops, OPNAMES[op]) && !(is_array(m) && op == 2));
+			bpf_program__set_autoload(prog_of(skel, m, op), want[m] && list_has(ops, OPNAMES[op]) && !(is_array(m) && op == 2));
 	}
 	prog_stats_before_load(skel->obj);
 	int err = mapops_bpf__load(skel);
@@ -155,7 +144,7 @@ int main(int argc, char **argv)
 		if (!is_array(m)) /* fill the hash maps */
 			for (long k = 0; k < nr_keys; k++) { set_key(k); if (bpf_map_update_elem(fd, key, valbuf, BPF_NOEXIST)) die("fill map", errno); }
 		for (int op = 0; op < 3; op++) {
-			if (!listed(ops, OPNAMES[op])) continue;
+			if (!list_has(ops, OPNAMES[op])) continue;
 			if (is_array(m) && op == 2) { emit_log("%s: delete is not supported by array maps", MAPS[m]); continue; }
 			char labels[128];
 			snprintf(labels, sizeof(labels), "{\"map\":\"%s\",\"op\":\"%s\"}", MAPS[m], OPNAMES[op]);

@@ -73,6 +73,7 @@ void bench_run(const struct bench_env *env, const struct bench_phase *ph)
 	sleep_ns((unsigned long long)(env->warmup_s * 1e9) - half);
 	int samples = bench_samples(env);
 	unsigned long long prev[BENCH_MAX_COUNTERS], prev_per[BENCH_MAX_COUNTERS] = {}, t0 = now_ns();
+	if (ph->on_measure_start) ph->on_measure_start();
 	for (int c = 0; c < ph->ncounters; c++) {
 		prev[c] = ph->counters[c].read();
 		if (ph->counters[c].per) prev_per[c] = ph->counters[c].per();

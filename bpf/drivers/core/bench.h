@@ -42,6 +42,9 @@ struct bench_phase {
 	void (*stop)(void);
 	int ncounters;
 	struct bench_counter counters[BENCH_MAX_COUNTERS];
+	/* optional: called once the warm-up is over, before the first interval (a driver that computes its own deltas
+	 * in on_interval takes its starting snapshot here) */
+	void (*on_measure_start)(void);
 	/* called after each interval's counters, for metrics that are not rates (latency percentiles) */
 	void (*on_interval)(int rep);
 	/* when set, rates go here ([sample][counter]) instead of being emitted: for metrics derived across phases */

@@ -35,6 +35,14 @@ double opt_double(const char *name, double def)
 	return v;
 }
 
+bool list_has(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == 0)) return true;
+	return false;
+}
+
 void emit_sample_labels(const char *variant, const char *metric, const char *unit, double value, int rep,
 			const char *labels_json)
 {
