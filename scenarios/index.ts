@@ -12,17 +12,18 @@ import stackTraceCollection from './stack-trace-collection.js';
 import perfEventSampling from './perf-event-sampling.js';
 import memoryUsage from './memory-usage.js';
 import mapTypes from './map-types.js';
+import multiProgramAttachment from './multi-program-attachment.js';
 import { netScenarios, NET_SUITE } from './net.js';
 
 /** Every scenario the lab knows, by id. */
 export const scenarios: ScenarioDefinition[] = [ringbufThroughput, perfbufThroughput, ringbufLatency, kprobeOverhead, tracepointOverhead, mapOperationLatency];
-scenarios.push(...netScenarios, kernelBench, uprobeTracing, stackTraceCollection, perfEventSampling, memoryUsage, mapTypes);
+scenarios.push(...netScenarios, kernelBench, uprobeTracing, stackTraceCollection, perfEventSampling, memoryUsage, mapTypes, multiProgramAttachment);
 
 /** Named suites: lists of scenario ids. */
 export const suites: Record<string, string[]> = {
   phase1: ['ringbuf-throughput', 'perfbuf-throughput', 'ringbuf-latency', 'kprobe-overhead', 'tracepoint-overhead', 'map-operation-latency'],
   net: NET_SUITE,
-  phase2: ['uprobe-tracing', 'stack-trace-collection', 'perf-event-sampling', 'memory-usage', 'map-types'],
+  phase2: ['uprobe-tracing', 'stack-trace-collection', 'perf-event-sampling', 'memory-usage', 'map-types', 'multi-program-attachment'],
 };
 suites.all = [...new Set([...suites.phase1, ...suites.net, ...suites.phase2])];
 

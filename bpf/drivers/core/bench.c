@@ -108,15 +108,20 @@ void bench_run(const struct bench_env *env, const struct bench_phase *ph)
 	for (int i = 0; i < ph->consumers; i++) pthread_join(cons[i], NULL);
 }
 
+double bench_baseline_rate(const char *const *names, const bool *ran, int nv, const double *rates, int samples)
+{
+	double sum = 0;
+	int n = 0;
+	for (int v = 0; v < nv; v++)
+		if (ran[v] && strcmp(names[v], "baseline") == 0)
+			for (int rep = 0; rep < samples; rep++) { sum += rates[v * samples + rep]; n++; }
+	return n ? sum / n : 0;
+}
+
 void bench_emit_against_baseline(const char *rate_metric, const char *const *names, const bool *ran, int nv,
 				 const double *rates, int samples, int producers)
 {
-	double base_rate = 0;
-	int base_n = 0;
-	for (int v = 0; v < nv; v++)
-		if (ran[v] && strcmp(names[v], "baseline") == 0)
-			for (int rep = 0; rep < samples; rep++) { base_rate += rates[v * samples + rep]; base_n++; }
-	if (base_n) base_rate /= base_n;
+	double base_rate = bench_baseline_rate(names, ran, nv, rates, samples);
 	int base_rep = 0;
 	for (int v = 0; v < nv; v++) {
 		if (!ran[v]) continue;
