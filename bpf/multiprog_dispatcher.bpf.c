@@ -1,30 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 /* An XDP dispatcher for several programs on one hook, the design libxdp uses: the attached XDP program calls a row of
  * global stub functions, and each program to run replaces one stub with BPF_PROG_TYPE_EXT (freplace). A program's
- * XDP_PASS hands the packet to the next one; any other action ends the chain. `num_progs` (.rodata, set before load)
- * says how many slots are called: the verifier drops the calls past it, so num_progs = 0 is the dispatcher alone. */
+ * XDP_PASS hands the packet to the next one; any other action ends the chain. `slots_used` (.rodata, set before load)
+ * says how many slots are called: the verifier drops the calls past it, so slots_used = 0 is the dispatcher alone. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
-#define MP_SLOTS 16
+const volatile __u32 slots_used = 0; /* 0..16 (the driver's MP_SLOTS) */
 
-const volatile __u32 num_progs = 0;
-
-/* Global (verified on their own, replaceable) and not inlined; the volatile keeps the stub's body opaque to clang.
+/* Global (verified on their own, replaceable) and not inlined. The empty asm hides the stub's return value from clang,
+ * so the dispatcher keeps testing what the call returns (a replacing program's action) instead of a folded constant.
  * A stub that was not replaced passes the packet on. */
 #define SLOT(i)                                                                    \
 	__attribute__((noinline)) int slot##i(struct xdp_md *ctx)                  \
 	{                                                                          \
-		volatile int ret = XDP_PASS;                                       \
-		if (!ctx)                                                          \
-			return XDP_ABORTED;                                        \
-		return ret;                                                        \
+		int action = XDP_PASS;                                             \
+		asm volatile("" : "+r"(action));                                   \
+		return action;                                                     \
 	}
 SLOT(0) SLOT(1) SLOT(2) SLOT(3) SLOT(4) SLOT(5) SLOT(6) SLOT(7)
 SLOT(8) SLOT(9) SLOT(10) SLOT(11) SLOT(12) SLOT(13) SLOT(14) SLOT(15)
 
 #define CALL(i)                                                                    \
-	if (num_progs > i) {                                                       \
+	if (slots_used > i) {                                                      \
 		ret = slot##i(ctx);                                                \
 		if (ret != XDP_PASS)                                               \
 			return ret;                                                \

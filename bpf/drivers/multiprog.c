@@ -24,7 +24,7 @@
 #include "multiprog_dispatcher.skel.h"
 #include "syscall_func.h"
 
-#define MP_SLOTS 16 /* the dispatcher's slots (multiprog_dispatcher.bpf.c); fentry's trampoline takes 38 on x86 */
+#define MP_SLOTS 16 /* the dispatcher's slots (multiprog_dispatcher.bpf.c); an x86 fentry trampoline takes 38 programs */
 
 enum hook { H_KPROBE, H_KPROBE_MULTI, H_TP, H_FENTRY, H_XDP, H_MAX };
 static const char *HOOKS[H_MAX] = { "kprobe", "kprobe_multi", "tracepoint", "fentry", "xdp" };
@@ -87,7 +87,7 @@ static struct multiprog_dispatcher_bpf *load_dispatcher(unsigned int n, bool sta
 {
 	struct multiprog_dispatcher_bpf *d = multiprog_dispatcher_bpf__open();
 	if (!d) die("open multiprog_dispatcher.bpf.o", errno);
-	d->rodata->num_progs = n;
+	d->rodata->slots_used = n;
 	if (stats) prog_stats_before_load(d->obj);
 	int err = multiprog_dispatcher_bpf__load(d);
 	if (err) die("load multiprog_dispatcher.bpf.o", err);
