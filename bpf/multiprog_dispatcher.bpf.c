@@ -9,13 +9,14 @@
 const volatile __u32 slots_used = 0; /* 0..16 (the driver's MP_SLOTS) */
 
 /* Global (verified on their own, replaceable) and not inlined. The empty asm hides the stub's return value from clang,
- * so the dispatcher keeps testing what the call returns (a replacing program's action) instead of a folded constant.
+ * so the dispatcher keeps testing what the call returns (a replacing program's action) instead of a folded constant,
+ * and takes ctx as an input: clang does not set up an argument the callee ignores, and the replacing program needs it.
  * A stub that was not replaced passes the packet on. */
 #define SLOT(i)                                                                    \
 	__attribute__((noinline)) int slot##i(struct xdp_md *ctx)                  \
 	{                                                                          \
 		int action = XDP_PASS;                                             \
-		asm volatile("" : "+r"(action));                                   \
+		asm volatile("" : "+r"(action) : "r"(ctx));                        \
 		return action;                                                     \
 	}
 SLOT(0) SLOT(1) SLOT(2) SLOT(3) SLOT(4) SLOT(5) SLOT(6) SLOT(7)

@@ -16,7 +16,7 @@ test('multi-program-attachment: a hook the kernel cannot have is a skipped run n
   await t.throwsAsync(multiProgram.run(old.ctx, { hook: 'kprobe_multi', programs: 4 }), { instanceOf: ScenarioSkip, message: /hook kprobe_multi: needs kernel 5\.18\+/ });
   await t.throwsAsync(multiProgram.run(old.ctx, { hook: 'fentry', programs: 4 }), { instanceOf: ScenarioSkip, message: /hook fentry: program type tracing not supported/ });
   await multiProgram.run(old.ctx, { hook: 'xdp', programs: 16 });
-  t.deepEqual(old.runs, [['multiprog', '--hook', 'xdp', '--programs', 16, '--repeat', 1000, '--warmup', 0.5, '--duration', 2, '--interval-ms', 500]]);
+  t.deepEqual(old.runs, [['multiprog', '--hook', 'xdp', '--programs', 16, '--repeat', 10000, '--warmup', 0.5, '--duration', 2, '--interval-ms', 500]]);
 
   const now = context('6.12.117+deb13-cloud-amd64', features({ kprobe: true, tracepoint: true, tracing: true, xdp: true }));
   for (const hook of ['kprobe', 'kprobe_multi', 'tracepoint', 'fentry']) await multiProgram.run(now.ctx, { hook, programs: 1 });
