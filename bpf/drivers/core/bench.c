@@ -3,6 +3,7 @@
 #include "bench.h"
 #include "../common.h"
 #include "proginfo.h"
+#include <math.h>
 
 volatile int bench_producers_stop, bench_consumers_stop;
 static struct padded_counter calls[BENCH_MAX_THREADS + 1];
@@ -91,10 +92,11 @@ void bench_run(const struct bench_env *env, const struct bench_phase *ph)
 				den = (double)(p - prev_per[c]);
 				prev_per[c] = p;
 			}
-			double value = den > 0 ? (double)(v - prev[c]) / den * (k->scale ? k->scale : 1) : 0;
+			/* a per-op value with no op completed in the interval has no value (NAN when kept, not emitted) */
+			double value = den > 0 ? (double)(v - prev[c]) / den * (k->scale ? k->scale : 1) : k->per ? NAN : 0;
 			prev[c] = v;
 			if (ph->keep) ph->keep[rep * ph->ncounters + c] = value;
-			else emit_sample_labels(ph->variant, k->metric, k->unit, value, rep, ph->labels);
+			else if (!isnan(value)) emit_sample_labels(ph->variant, k->metric, k->unit, value, rep, ph->labels);
 		}
 		if (ph->on_interval) ph->on_interval(rep);
 		t0 = t1;
@@ -114,7 +116,8 @@ double bench_baseline_rate(const char *const *names, const bool *ran, int nv, co
 	int n = 0;
 	for (int v = 0; v < nv; v++)
 		if (ran[v] && strcmp(names[v], "baseline") == 0)
-			for (int rep = 0; rep < samples; rep++) { sum += rates[v * samples + rep]; n++; }
+			for (int rep = 0; rep < samples; rep++)
+				if (!isnan(rates[v * samples + rep])) { sum += rates[v * samples + rep]; n++; }
 	return n ? sum / n : 0;
 }
 
@@ -128,8 +131,9 @@ void bench_emit_against_baseline(const char *rate_metric, const char *const *nam
 		bool is_base = strcmp(names[v], "baseline") == 0;
 		for (int rep = 0; rep < samples; rep++) {
 			double rate = rates[v * samples + rep];
-			double ns = rate > 0 ? producers * 1e9 / rate : 0;
 			int r = is_base ? base_rep++ : rep; /* both baseline phases: one series of repetitions */
+			if (isnan(rate)) continue;
+			double ns = rate > 0 ? producers * 1e9 / rate : 0;
 			emit_sample(names[v], rate_metric, "calls/s", rate, r);
 			emit_sample(names[v], "ns_per_call", "ns", ns, r);
 			if (base_rate > 0 && !is_base) {

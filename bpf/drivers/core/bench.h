@@ -27,7 +27,9 @@ struct bench_counter {
 	const char *unit;   /* e.g. "events/s" */
 	double scale;       /* rate = delta / seconds * scale (0 means 1) */
 	unsigned long long (*read)(void); /* cumulative value */
-	unsigned long long (*per)(void);  /* optional: value = delta(read) / delta(per) * scale, not a rate (ns per op) */
+	/* optional: value = delta(read) / delta(per) * scale, not a rate (ns per op); an interval where per did not move
+	 * has no value (not emitted; NAN in `keep`) */
+	unsigned long long (*per)(void);
 };
 
 struct bench_phase {
@@ -62,7 +64,7 @@ void bench_run(const struct bench_env *env, const struct bench_phase *phase);
 
 /* Variants measured one after another (phases kept with `keep`), the baseline first and again last: per interval the
  * rate (rate_metric, calls/s), ns_per_call and, against the mean rate of every baseline phase, overhead_ns,
- * overhead_pct and ratio_to_baseline. rates[v * samples + rep]; variants with ran[v] false are left out. */
+ * overhead_pct and ratio_to_baseline. rates[v * samples + rep]; variants with ran[v] false and NAN rates are left out. */
 /* The mean rate of every "baseline" phase that ran (0 if none): what overheads are taken against. */
 double bench_baseline_rate(const char *const *names, const bool *ran, int nv, const double *rates, int samples);
 void bench_emit_against_baseline(const char *rate_metric, const char *const *names, const bool *ran, int nv,
