@@ -55,4 +55,5 @@ export default defineScenario({
     ]);
   },
   references: [],
+  covers: [{ entry: 'multi-program' }],
 });
