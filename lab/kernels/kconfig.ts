@@ -33,11 +33,11 @@ export const LAB_CONFIG_NEEDS: string[] = [
   'BLK_DEV_INITRD', 'RD_GZIP', 'DEVTMPFS', 'BINFMT_ELF', 'BINFMT_SCRIPT', 'PROC_FS', 'SYSFS', 'TMPFS', 'UNIX98_PTYS',
   'FUTEX', 'EPOLL', 'SERIAL_8250_CONSOLE',
   'PCI', 'VIRTIO_PCI', 'VIRTIO_CONSOLE', 'FUSE_FS', 'VIRTIO_FS',
-  'BPF_SYSCALL', 'DEBUG_INFO_BTF',
+  'BPF_SYSCALL', 'BPF_JIT', 'DEBUG_INFO_BTF',
 ];
 
 /** Options that only work built in (the guest needs them before any module can be loaded, or they are not tristate). */
-const BUILT_IN_ONLY = new Set(['BLK_DEV_INITRD', 'RD_GZIP', 'DEVTMPFS', 'BINFMT_ELF', 'PROC_FS', 'SYSFS', 'TMPFS', 'UNIX98_PTYS', 'FUTEX', 'EPOLL', 'PCI', 'BPF_SYSCALL', 'DEBUG_INFO_BTF']);
+const BUILT_IN_ONLY = new Set(['BLK_DEV_INITRD', 'RD_GZIP', 'DEVTMPFS', 'BINFMT_ELF', 'PROC_FS', 'SYSFS', 'TMPFS', 'UNIX98_PTYS', 'FUTEX', 'EPOLL', 'PCI', 'BPF_SYSCALL', 'BPF_JIT', 'DEBUG_INFO_BTF']);
 
 /**
  * Every needed option the config lacks, each with who needs it. `=m` counts only when the kernel comes with its
