@@ -60,7 +60,8 @@ test.serial('kernel-bench beside the lab\'s ringbuf and trigger scenarios on 6.1
 
   const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
   t.is(m.kernelBench['6.1'].source, 'linux-source-6.1 6.1.192-2');
-  t.deepEqual(m.kernelBench['6.1'].patched, ['benchs/bench_trigger.c: load only the program under test']);
+  t.deepEqual(m.kernelBench['6.1'].patched, ['benchs/bench_trigger.c: load only the program under test',
+    'Makefile: user space (bench and its libbpf) at -O2 instead of the tree\'s -O0']);
   t.true(m.timings.phases.kernel_bench >= 0);
   // built as the invoking user, in that user's cache
   if (isRoot) t.is(statSync(m.kernelBench['6.1'].bench).uid, statSync(as.home!).uid);
