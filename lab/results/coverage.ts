@@ -66,7 +66,11 @@ export function coverageRows(defs: ScenarioDefinition[], runScenarios: string[],
       const inRun = cs.filter((c) => runScenarios.includes(c.scenario.id));
       if (!inRun.length) { cells[k] = { status: 'not in this run', note: cs.map((c) => c.scenario.id).join(', ') }; continue; }
       const rows = summary.filter((r) => r.kernel === k && inRun.some((c) => rowMatches(r, c)));
-      const measured = rows.find((r) => r.n > 0 && r.status === 'ok');
+      // name a row that measures the mechanism (a metric with a direction), not a program's verifier row or a setup row
+      const ok = rows.filter((r) => r.n > 0 && r.status === 'ok');
+      const baselines = new Set(inRun.map((c) => `${c.scenario.id}\t${c.scenario.baseline ?? ''}`));
+      const measured = ok.find((r) => (r.better === 'higher' || r.better === 'lower') && !/^(prog|object):/.test(r.variant) &&
+        !baselines.has(`${r.scenario}\t${r.variant}`)) ?? ok[0];
       if (measured) { cells[k] = { status: 'measured', note: `${measured.scenario} ${measured.variant}` }; continue; }
       const failedRow = rows.find((r) => r.status === 'failed');
       if (failedRow) { cells[k] = { status: 'failed', note: failedRow.note }; continue; }
