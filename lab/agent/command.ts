@@ -1,6 +1,15 @@
 import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 
-export interface CommandResult { code: number; stdout: string; stderr: string }
+export interface CommandResult {
+  /** the exit status; 128 + the signal's number when a signal ended the process, as a shell reports it */
+  code: number; stdout: string; stderr: string;
+  /** the signal that ended the process (SIGSEGV, SIGKILL, ...), if one did */
+  signal?: string;
+}
+
+/** How a command ended, for error messages: "exited 3" or "was killed by SIGSEGV". */
+export const howItEnded = (r: Pick<CommandResult, 'code' | 'signal'>): string => (r.signal ? `was killed by ${r.signal}` : `exited ${r.code}`);
 
 /** Run a command in the guest with a hard timeout (the process is killed when it runs over). */
 export function execCommand(argv: string[], timeoutMs: number, onStdoutLine?: (line: string) => void): Promise<CommandResult> {
@@ -22,7 +31,8 @@ export function execCommand(argv: string[], timeoutMs: number, onStdoutLine?: (l
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (onStdoutLine && partial.trim()) onStdoutLine(partial);
-      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+      const signo = signal ? osConstants.signals[signal] : undefined;
+      resolve({ code: code ?? (signo ? 128 + signo : 1), stdout, stderr, ...(signal ? { signal } : {}) });
     });
   });
 }

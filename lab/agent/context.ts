@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { release, cpus } from 'node:os';
 import { Sample, type Features, type GuestMessage } from './protocol.js';
 import { ScenarioSkip, type ScenarioContext } from '../../scenarios/define.js';
-import { execCommand } from './command.js';
+import { execCommand, howItEnded } from './command.js';
 
 const MODULE_DIR = '/run/lab/modules';
 const loaded = new Set<string>();
@@ -52,7 +52,7 @@ export function makeContext(o: { id: number; quick: boolean; buildDir: string; f
       if (skip) throw new ScenarioSkip(skip);
       if (r.code !== 0) {
         const tail = r.stderr.trim().split('\n').slice(-4).join(' | ');
-        throw new Error(`${name} exited ${r.code}: ${tail || 'no error output'}`);
+        throw new Error(`${name} ${howItEnded(r)}: ${tail || 'no error output'}`);
       }
     },
     async loadModule(name) {
@@ -73,7 +73,7 @@ export function makeContext(o: { id: number; quick: boolean; buildDir: string; f
     },
     async exec(argv, opts) {
       const r = await execCommand(argv, 120000);
-      if (r.code !== 0 && !opts?.allowFail) throw new Error(`${argv.join(' ')} exited ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+      if (r.code !== 0 && !opts?.allowFail) throw new Error(`${argv.join(' ')} ${howItEnded(r)}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
       return r;
     },
   };

@@ -5,7 +5,7 @@ import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { makeContext } from '../../lab/agent/context.js';
-import { execCommand } from '../../lab/agent/command.js';
+import { execCommand, howItEnded } from '../../lab/agent/command.js';
 import { ScenarioSkip } from '../../scenarios/define.js';
 import { GuestMessage } from '../../lab/agent/protocol.js';
 import { repoRoot } from '../../lab/host/paths.js';
@@ -59,4 +59,14 @@ test('a skip without a variant after samples skips the rest only; before any sam
   t.true(whole.error instanceof ScenarioSkip);
   t.is((whole.error as Error).message, 'no  tracing  programs');
   t.is(whole.messages.length, 0);
+});
+
+test('a command a signal ends is reported by its signal, with the shell\'s 128 + n status', async (t) => {
+  const r = await execCommand(['sh', '-c', 'kill -SEGV $$'], 10000);
+  t.is(r.signal, 'SIGSEGV');
+  t.is(r.code, 128 + 11);
+  t.is(howItEnded(r), 'was killed by SIGSEGV');
+  const ok = await execCommand(['sh', '-c', 'exit 3'], 10000);
+  t.is(ok.signal, undefined);
+  t.is(howItEnded(ok), 'exited 3');
 });
