@@ -1,6 +1,7 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fromCsv, summarizeRows, type ResultRow, type RunOutcome, type SummaryRow } from './csv.js';
+import { summarizeRows, type ResultRow, type RunOutcome, type SummaryRow } from './csv.js';
+import { loadRun } from './load-run.js';
 import type { Manifest } from './manifest.js';
 import { renderHtml, renderMarkdown } from './report.js';
 import { fidelityRows } from './fidelity.js';
@@ -9,7 +10,7 @@ import { crossKernelTable, kernelOrder, kernelSteps, renderOverview } from './ov
 import { benchmarkExport } from './export.js';
 import { coverageSection } from './coverage.js';
 import { scenarios as allScenarios } from '../../scenarios/index.js';
-import { errorMessage, UsageError } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import type { ScenarioDefinition } from '../../scenarios/define.js';
 import kernelBench, { fidelityMatches } from '../../scenarios/kernel-bench.js';
 
@@ -66,36 +67,10 @@ export function inlineCharts(html: string, svgs: Map<string, string>): string {
   });
 }
 
-async function readText(path: string): Promise<string | undefined> {
-  try { return await readFile(path, 'utf8'); } catch { return undefined; }
-}
-
-/**
- * What a report needs, read back from a run directory: the manifest, the samples (results.csv), and the skipped or
- * failed outcomes (their rows in summary.csv); the summary is recomputed from the samples with today's scenario
- * definitions, so an older run gets the current metric directions.
- */
 export async function loadRunForReport(runDir: string, scenarioById: (id: string) => ScenarioDefinition | undefined): Promise<ReportInput> {
-  const manifestText = await readText(join(runDir, 'manifest.json'));
-  if (manifestText === undefined) throw new UsageError(`${runDir} is not a run directory (no manifest.json)`);
-  let manifest: Manifest;
-  try { manifest = JSON.parse(manifestText) as Manifest; } catch { throw new UsageError(`${runDir}/manifest.json is not valid JSON`); }
-  if (!manifest.options?.kernels) throw new UsageError(`${runDir}/manifest.json has no options.kernels; is it a bpf-lab run?`);
-  const results = await readText(join(runDir, 'results.csv'));
-  if (results === undefined) throw new UsageError(`${runDir} has no results.csv`);
-  const samples: ResultRow[] = fromCsv(results).map((r) => ({
-    run_id: r.run_id, kernel: r.kernel, kernel_release: r.kernel_release, accel: r.accel, vcpus: Number(r.vcpus), scenario: r.scenario,
-    variant: r.variant, params: r.params, repetition: Number(r.repetition), metric: r.metric, unit: r.unit, value: Number(r.value),
-    ...(r.round ? { round: Number(r.round) } : r.round === '0' ? { round: 0 } : {}),
-  })).filter((r) => Number.isFinite(r.value));
-  const outcomes: RunOutcome[] = [];
-  for (const r of fromCsv((await readText(join(runDir, 'summary.csv'))) ?? '')) {
-    if (r.status !== 'skipped' && r.status !== 'failed') continue;
-    const o: RunOutcome = { kernel: r.kernel, scenario: r.scenario, params: r.params, status: r.status, note: r.note, wallMs: 0,
-      ...(Number(r.n) === 0 && r.variant ? { variant: r.variant } : {}) };
-    if (!outcomes.some((x) => x.kernel === o.kernel && x.scenario === o.scenario && x.params === o.params && x.variant === o.variant)) outcomes.push(o);
-  }
-  const scenarios = manifest.options.scenarios.map((id) => scenarioById(id)).filter((s): s is ScenarioDefinition => !!s);
-  const summary = summarizeRows(samples, outcomes, scenarioById);
-  return { manifest, samples, summary, outcomes, scenarios };
+  const run = await loadRun(runDir);
+  const samples = run.rows.filter((r) => Number.isFinite(r.value));
+  const scenarios = run.manifest.options.scenarios.map((id) => scenarioById(id)).filter((s): s is ScenarioDefinition => !!s);
+  const summary = summarizeRows(samples, run.outcomes, scenarioById);
+  return { manifest: run.manifest, samples, summary, outcomes: run.outcomes, scenarios };
 }
