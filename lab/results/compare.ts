@@ -22,9 +22,7 @@
  * A regression is a row that is worse in the declared direction, significant, and changed by more than the
  * threshold. The exit status is 1 when there is at least one.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fromCsv } from './csv.js';
+import { loadRun } from './load-run.js';
 import { summarize, welch } from './stats.js';
 import type { Manifest } from './manifest.js';
 import { UsageError } from '../errors.js';
@@ -222,29 +220,18 @@ function renderComparison(c: Comparison, ma: Manifest, mb: Manifest): string {
   return out.join('\n') + '\n';
 }
 
-async function readText(path: string): Promise<string | undefined> {
-  try { return await readFile(path, 'utf8'); } catch { return undefined; }
-}
-
-/** Read what compare needs from a run directory; a missing manifest or results.csv is a usage error. */
+/** Read what compare needs from a run directory (loadRun's usage errors for a missing manifest or results.csv). */
 export async function readRun(dir: string): Promise<RunData> {
-  const manifestText = await readText(join(dir, 'manifest.json'));
-  if (manifestText === undefined) throw new UsageError(`${dir} is not a run directory (no manifest.json)`);
-  let manifest: Manifest;
-  try { manifest = JSON.parse(manifestText) as Manifest; } catch { throw new UsageError(`${dir}/manifest.json is not valid JSON`); }
-  if (!manifest.options?.kernels) throw new UsageError(`${dir}/manifest.json has no options.kernels; is it a bpf-lab run?`);
-  const results = await readText(join(dir, 'results.csv'));
-  if (results === undefined) throw new UsageError(`${dir} has no results.csv`);
-  const samples: Sample[] = fromCsv(results).map((r) => ({
-    kernel: r.kernel, scenario: r.scenario, variant: r.variant, params: r.params, metric: r.metric, value: Number(r.value),
-  })).filter((s) => Number.isFinite(s.value));
+  const run = await loadRun(dir);
+  const samples: Sample[] = run.rows.map((r) => ({ kernel: r.kernel, scenario: r.scenario, variant: r.variant, params: r.params, metric: r.metric, value: r.value }))
+    .filter((x) => Number.isFinite(x.value));
   const better = new Map<string, Better>();
   const status = new Map<string, string>();
-  for (const r of fromCsv((await readText(join(dir, 'summary.csv'))) ?? '')) {
-    if (r.better === 'higher' || r.better === 'lower' || r.better === 'none') better.set(key(r.scenario, r.metric), r.better);
+  for (const r of run.summary) {
+    if (r.better) better.set(key(r.scenario, r.metric), r.better);
     if (r.metric && r.status && r.status !== 'ok') status.set(key(r.kernel, r.scenario, r.variant, r.params, r.metric), `${r.status} in ${dir}`);
   }
-  return { dir, manifest, samples, better, status };
+  return { dir, manifest: run.manifest, samples, better, status };
 }
 
 /** Compare run B against run A (see the top of this file for the rules). */
