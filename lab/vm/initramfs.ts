@@ -1,11 +1,11 @@
-import { mkdir, mkdtemp, readFile, writeFile, copyFile, rm, rename, chmod } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile, rm, rename } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { repoRoot, cachePath } from '../host/paths.js';
-import { sha256, sha256File } from '../host/hash.js';
-import { run, captureBytes } from '../host/spawn.js';
+import { sha256 } from '../host/hash.js';
+import { run, runChecked, captureBytes } from '../host/spawn.js';
 import { exists } from '../kernels/packages.js';
 import { builtinModules, listModuleFiles, moduleClosure, parseDepends } from './modules.js';
 
@@ -14,7 +14,8 @@ export const BOOT_MODULES = ['virtio_pci', 'virtio_console', 'virtiofs'];
 /** Modules scenarios may load on demand (the agent insmods them with their dependencies). */
 export const EXTRA_MODULES = ['veth', 'sch_ingress', 'cls_bpf', 'act_bpf', 'pktgen', 'virtio_net'];
 
-const BUSYBOX = '/bin/busybox';
+/** The guest init's source: compiled static on the host for each initramfs (no shell, no busybox in the guest's boot). */
+const INIT_SOURCE = join(repoRoot, 'images', 'init.c');
 
 async function readModule(path: string): Promise<Buffer> {
   if (path.endsWith('.ko')) return readFile(path);
@@ -24,10 +25,12 @@ async function readModule(path: string): Promise<Buffer> {
 
 export interface InitramfsResult { path: string; key: string; bootModules: string[]; extraModules: string[] }
 
-/** Build (or reuse) the initramfs for one kernel: busybox, the init, boot modules in load order, extra modules. */
+/** Build (or reuse) the initramfs for one kernel: the init, boot modules in load order, extra modules. */
 export async function ensureInitramfs(kernelKey: string, modulesDir: string | undefined): Promise<InitramfsResult> {
-  const initScript = await readFile(join(repoRoot, 'images', 'init'));
-  const key = sha256(initScript, await sha256File(BUSYBOX), kernelKey, BOOT_MODULES.join(','), EXTRA_MODULES.join(',')).slice(0, 16);
+  const initSource = await readFile(INIT_SOURCE);
+  // the compiler is not in the key: any build of the same source behaves the same, and asking cc its version would
+  // cost every boot a process
+  const key = sha256(initSource, kernelKey, BOOT_MODULES.join(','), EXTRA_MODULES.join(',')).slice(0, 16);
   const out = cachePath('initramfs', `${key}.cpio.gz`);
   const meta = cachePath('initramfs', `${key}.json`);
   if (await exists(out) && await exists(meta)) return { path: out, key, ...JSON.parse(await readFile(meta, 'utf8')) };
@@ -51,10 +54,8 @@ export async function ensureInitramfs(kernelKey: string, modulesDir: string | un
 
   const staging = await mkdtemp(join(tmpdir(), 'bpf-lab-initramfs-'));
   try {
-    for (const d of ['bin', 'dev', 'proc', 'sys', 'newroot', 'modules/extra']) await mkdir(join(staging, d), { recursive: true });
-    await copyFile(BUSYBOX, join(staging, 'bin', 'busybox'));
-    await writeFile(join(staging, 'init'), initScript);
-    await chmod(join(staging, 'init'), 0o755);
+    for (const d of ['dev', 'proc', 'sys', 'newroot', 'modules/extra']) await mkdir(join(staging, d), { recursive: true });
+    await runChecked('cc', ['-static', '-Os', '-s', '-Wall', '-o', join(staging, 'init'), INIT_SOURCE]);
     for (const m of bootOrder) await writeFile(join(staging, 'modules', `${m}.ko`), bytes.get(m)!);
     await writeFile(join(staging, 'modules', 'boot.order'), bootOrder.map((m) => `${m}.ko`).join('\n') + '\n');
     for (const m of extraOrder) await writeFile(join(staging, 'modules', 'extra', `${m}.ko`), bytes.get(m)!);
