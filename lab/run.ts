@@ -205,8 +205,11 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
               mk.unameR = vm.hello.release;
               mk.bootMs = vm.bootMs;
               mk.guestUptimeAtHelloS = vm.hello.uptimeS;
+              mk.clocksource = vm.hello.clocksource;
               mk.features = vm.hello.features;
               if (vm.hello.featureError) ev.warn(`${k.line}: ${vm.hello.featureError}`);
+            } else if (vm.hello.clocksource !== mk.clocksource) {
+              ev.warn(`${k.line}: this boot's clocksource is ${vm.hello.clocksource ?? 'unknown'}, the first boot's was ${mk.clocksource ?? 'unknown'}: clock reads cost differently from one boot to the next`);
             }
           }
           lastScenario = s.id;

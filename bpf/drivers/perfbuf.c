@@ -25,7 +25,7 @@ struct lost_record { struct perf_event_header header; __u64 id; __u64 lost; };
 
 static enum bpf_perf_event_ret on_event(void *ctx, int cpu, struct perf_event_header *ev)
 {
-	if (ev->type == PERF_RECORD_SAMPLE) consumed.v++;
+	if (ev->type == PERF_RECORD_SAMPLE) bench_count(&consumed);
 	else if (ev->type == PERF_RECORD_LOST) lost.v += ((struct lost_record *)ev)->lost;
 	return LIBBPF_PERF_EVENT_CONT;
 }
@@ -33,7 +33,7 @@ static enum bpf_perf_event_ret on_event(void *ctx, int cpu, struct perf_event_he
 static void *consumer(long idx)
 {
 	while (!bench_consumers_stop) {
-		perf_buffer__poll(pb, 100);
+		perf_buffer__poll(pb, BENCH_POLL_FOREVER);
 		buf_consumer_trigger();
 	}
 	perf_buffer__consume(pb);

@@ -24,7 +24,7 @@ static struct ringbuf_bpf *skel;
 
 static int on_record(void *ctx, void *data, size_t len)
 {
-	consumed.v++;
+	bench_count(&consumed);
 	return 0;
 }
 
@@ -32,7 +32,7 @@ static struct ring_buffer *rb_libbpf;
 static void *consumer_libbpf(long idx)
 {
 	while (!bench_consumers_stop) {
-		ring_buffer__poll(rb_libbpf, 100);
+		ring_buffer__poll(rb_libbpf, BENCH_POLL_FOREVER);
 		buf_consumer_trigger();
 	}
 	ring_buffer__consume(rb_libbpf);
@@ -78,7 +78,7 @@ static void custom_drain(void)
 			unsigned int len = atomic_load_explicit((_Atomic unsigned int *)hdr, memory_order_acquire);
 			if (len & BPF_RINGBUF_BUSY_BIT) { busy = true; break; }
 			cons += (((len & ~BPF_RINGBUF_DISCARD_BIT) + BPF_RINGBUF_HDR_SZ) + 7) / 8 * 8;
-			if (!(len & BPF_RINGBUF_DISCARD_BIT)) consumed.v++;
+			if (!(len & BPF_RINGBUF_DISCARD_BIT)) bench_count(&consumed);
 		}
 		if (cons != start) atomic_store_explicit((_Atomic unsigned long *)crb.consumer_pos, cons, memory_order_release);
 		if (busy || cons == start) return;
@@ -90,7 +90,7 @@ static void *consumer_custom(long idx)
 	struct epoll_event ev;
 	while (!bench_consumers_stop) {
 		buf_consumer_trigger();
-		if (epoll_wait(crb.epoll_fd, &ev, 1, 100) > 0) custom_drain();
+		if (epoll_wait(crb.epoll_fd, &ev, 1, BENCH_POLL_FOREVER) > 0) custom_drain();
 	}
 	custom_drain();
 	return NULL;

@@ -47,7 +47,7 @@ static int on_record(void *ctx, void *data, size_t len)
 {
 	unsigned long long t = now_ns(), ts = ((struct rec *)data)->ts;
 	lh_add(&hist, t > ts ? t - ts : 0);
-	consumed.v++;
+	bench_count(&consumed);
 	return 0;
 }
 
@@ -56,7 +56,7 @@ static void *consumer(long idx)
 	if (busy_poll)
 		while (!bench_consumers_stop) ring_buffer__consume(rb);
 	else
-		while (!bench_consumers_stop) ring_buffer__poll(rb, 100);
+		while (!bench_consumers_stop) ring_buffer__poll(rb, BENCH_POLL_FOREVER);
 	ring_buffer__consume(rb);
 	return NULL;
 }

@@ -116,13 +116,13 @@ static int on_record(void *ctx, void *data, size_t len)
 	if (len < sizeof(*r)) return 0;
 	if (r->klen > 0) add_kernel_stack(r->klen / 8);
 	if (r->ulen > 0) add_user_stack(r->ustack, r->ulen / 8);
-	consumed.v++;
+	bench_count(&consumed);
 	return 0;
 }
 
 static void *consumer(long idx)
 {
-	while (!bench_consumers_stop) ring_buffer__poll(rb, 100);
+	while (!bench_consumers_stop) ring_buffer__poll(rb, BENCH_POLL_FOREVER);
 	return NULL;
 }
 

@@ -143,13 +143,13 @@ static int on_record(void *ctx, void *data, size_t len)
 {
 	unsigned long long t = now_ns(), ts = ((unsigned long long *)data)[0];
 	lh_add(&hist, t > ts ? t - ts : 0);
-	consumed.v++;
+	bench_count(&consumed);
 	return 0;
 }
 
 static void *consumer(long idx)
 {
-	while (!bench_consumers_stop) ring_buffer__poll(rb, 100);
+	while (!bench_consumers_stop) ring_buffer__poll(rb, BENCH_POLL_FOREVER);
 	ring_buffer__consume(rb);
 	return NULL;
 }

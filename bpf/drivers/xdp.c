@@ -27,7 +27,7 @@ static volatile unsigned long long events_seen;
 static int on_event(void *ctx, void *data, size_t len) { events_seen++; return 0; }
 static void *events_consumer(long idx)
 {
-	while (!bench_consumers_stop) ring_buffer__poll(events_rb, 100);
+	while (!bench_consumers_stop) ring_buffer__poll(events_rb, BENCH_POLL_FOREVER);
 	ring_buffer__consume(events_rb);
 	return NULL;
 }

@@ -50,12 +50,23 @@ async function helloFeatures(): Promise<{ features: Features | null; error?: str
   return probeFeatures();
 }
 
+let helloAt = 0n;
+
+function clocksource(): string | undefined {
+  try {
+    return readFileSync('/sys/devices/system/clocksource/clocksource0/current_clocksource', 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
   const probe = await helloFeatures();
   const meminfo = /MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'));
+  helloAt = process.hrtime.bigint();
   send({
     type: 'hello', release: release(), uptimeS: uptime(), vcpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown',
-    memoryKb: meminfo ? Number(meminfo[1]) : Math.round(totalmem() / 1024), features: probe.features, featureError: probe.error,
+    memoryKb: meminfo ? Number(meminfo[1]) : Math.round(totalmem() / 1024), clocksource: clocksource(), features: probe.features, featureError: probe.error,
   });
 
   const split = new LineSplitter();
@@ -129,7 +140,8 @@ async function handle(line: string, features: Features | null): Promise<void> {
         break;
       }
       case 'shutdown':
-        send({ id, type: 'result' });
+        // how long the guest's clock says this boot lasted since hello: the host checks it against its own
+        send({ id, type: 'result', data: { guestElapsedS: Number(process.hrtime.bigint() - helloAt) / 1e9 } });
         exitAgent(0);
     }
   } catch (e) {

@@ -49,6 +49,8 @@ export const GuestMessage = z.discriminatedUnion('type', [
     vcpus: z.number(),
     cpuModel: z.string(),
     memoryKb: z.number(),
+    /** the guest kernel's clocksource at hello (under TCG usually hpet: the kernel finds the vCPUs' TSCs unsynchronized) */
+    clocksource: z.string().optional(),
     features: Features.nullable(),
     featureError: z.string().optional(),
   }),

@@ -22,7 +22,7 @@ export interface Manifest {
   build: { key: string; btfFrom: string; objects: Record<string, string> };
   /** per kernel line: the kernel's selftests bench built for the kernel-bench scenario */
   kernelBench?: Record<string, { source: string; key: string; bench: string; patched: string[]; buildLog: string }>;
-  kernels: { line: string; release: string; packages: PackagePin[]; source?: string; imageSha256?: string; unameR?: string; bootMs?: number; guestUptimeAtHelloS?: number; image: string; initramfs?: string; features?: unknown }[];
+  kernels: { line: string; release: string; packages: PackagePin[]; source?: string; imageSha256?: string; unameR?: string; bootMs?: number; guestUptimeAtHelloS?: number; clocksource?: string; image: string; initramfs?: string; features?: unknown }[];
   scenarios: { id: string; params: Record<string, unknown>[] }[];
   /** ms per phase, computed from the run's events by phaseTimings (lab/events.ts); `total` last */
   timings: { phases: Record<string, number> };

@@ -72,10 +72,15 @@ export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: Run
   const filter = Object.entries(m.options.params ?? {});
   if (filter.length) envRows.push(['--param', filter.map(([k, v]) => `${k}=${v.join(',')}`).join(' ')]);
   out.push(table(['', ''], envRows), '');
-  out.push(table(['kernel line', 'uname -r', 'packages (sha256)', 'boot → agent ready'], m.kernels.map((k) => [
+  out.push(table(['kernel line', 'uname -r', 'packages (sha256)', 'boot → agent ready', 'clocksource'], m.kernels.map((k) => [
     k.line, k.unameR ?? '(did not boot)', k.packages.map((p) => `${p.name} ${p.version} (${p.sha256.slice(0, 12)}…)`).join('<br>'),
-    k.bootMs !== undefined ? `${(k.bootMs / 1000).toFixed(2)} s` : '',
+    k.bootMs !== undefined ? `${(k.bootMs / 1000).toFixed(2)} s` : '', k.clocksource ?? '',
   ])), '');
+  if (m.accel.accel === 'tcg' && m.kernels.some((k) => k.clocksource && k.clocksource !== 'tsc')) {
+    out.push('The guest clocksource is not the TSC (under TCG the kernel finds the vCPUs\' TSCs unsynchronized): every clock read ' +
+      '(clock_gettime, bpf_ktime_get_ns, arming a timer) is an emulated device access, so mechanisms that read the clock per ' +
+      'event cost relatively more here than on hardware.', '');
+  }
   out.push('Metrics marked ↑ are better higher, ↓ better lower (declared in each scenario\'s metric table); unmarked ones are run totals. ' +
     'A `failed` status marks samples taken before the run failed: kept, not to be trusted as a full measurement.', '');
 

@@ -13,6 +13,7 @@ import { featureCacheKey, readCachedFeatures, writeCachedFeatures } from './feat
 import { repoRoot } from '../host/paths.js';
 import { ensureKernelBench, type KernelBench } from '../host/kernel-bench.js';
 import { LabError } from '../errors.js';
+import { clockDrift } from './clock-check.js';
 import type { HostTool } from '../../scenarios/define.js';
 import type { LabEvents } from '../events.js';
 
@@ -143,5 +144,7 @@ export async function bootGuest(plan: GuestPlan, k: KernelEntry, ev: LabEvents):
 /** Power a guest off through its agent (the `shutdown` phase); warnIfUnclean: say so when QEMU had to be stopped. */
 export async function shutdownGuest(vm: Vm, k: KernelEntry, ev: LabEvents, warnIfUnclean = false): Promise<void> {
   const clean = await ev.phase('shutdown', k.line, `${k.line}: powering off`, () => vm.shutdown());
+  const drift = vm.clockSpan && clockDrift(vm.clockSpan.guestS, vm.clockSpan.hostS, k.line);
+  if (drift) ev.warn(drift);
   if (warnIfUnclean && !clean && !vm.crashLine) ev.warn(`${k.line}: the guest did not power off by itself; QEMU was stopped`);
 }

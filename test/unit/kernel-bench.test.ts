@@ -150,7 +150,7 @@ test('kernel-bench run: a trigger bench that lost the consumer-pinning race runs
   } as unknown as ScenarioContext;
   await kernelBench.run(ctx, { bench: 'trig-tp' });
   t.is(calls.length, 3);
-  t.deepEqual(calls[0], ['/cache/bench', '-a', '-w1', '-d2', 'trig-tp']);
+  t.deepEqual(calls[0], ['/cache/bench', '-w1', '-d2', '--prod-affinity', '0', '--cons-affinity', '1', 'trig-tp']);
   t.is(samples.length, 3);
   t.is(logs.filter((l) => /start-up race/.test(l)).length, 2);
   failures = 1;

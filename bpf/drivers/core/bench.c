@@ -4,11 +4,12 @@
 #include "../common.h"
 #include "proginfo.h"
 #include <math.h>
+#include <signal.h>
+#include <time.h>
 
 volatile int bench_producers_stop, bench_consumers_stop;
-static struct padded_counter calls[BENCH_MAX_THREADS + 1];
-
-void bench_count_call(long slot) { calls[slot < BENCH_MAX_THREADS ? slot : BENCH_MAX_THREADS].v++; }
+struct padded_counter bench_call_counts[BENCH_MAX_THREADS + 1];
+#define calls bench_call_counts
 
 unsigned long long bench_calls(void)
 {
@@ -39,6 +40,26 @@ int bench_samples(const struct bench_env *env)
 
 struct thread_start { void *(*fn)(long); long idx; int cpu; };
 
+static void wake_from_poll(int sig) { (void)sig; }
+
+/* Consumers block in polls without a timeout (BENCH_POLL_FOREVER): a signal without SA_RESTART ends the wait with
+ * EINTR; it is sent again every 10 ms until the thread has returned, in case it arrived before the thread went to
+ * sleep. */
+static void stop_consumers(pthread_t *cons, int n)
+{
+	bench_consumers_stop = 1;
+	for (int i = 0; i < n; i++) {
+		for (;;) {
+			pthread_kill(cons[i], SIGUSR1);
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 10000000;
+			if (until.tv_nsec >= 1000000000) { until.tv_sec++; until.tv_nsec -= 1000000000; }
+			if (pthread_timedjoin_np(cons[i], NULL, &until) == 0) break;
+		}
+	}
+}
+
 static void *thread_main(void *arg)
 {
 	struct thread_start *t = arg;
@@ -55,6 +76,8 @@ void bench_run(const struct bench_env *env, const struct bench_phase *ph)
 	pthread_t prod[BENCH_MAX_THREADS], cons[BENCH_MAX_THREADS];
 	struct thread_start ps[BENCH_MAX_THREADS], cs[BENCH_MAX_THREADS];
 	bench_producers_stop = bench_consumers_stop = 0;
+	struct sigaction wake = { .sa_handler = wake_from_poll }; /* no SA_RESTART: the poll returns */
+	sigaction(SIGUSR1, &wake, NULL);
 	/* BPF run-time stats for the loaded programs in the first half of the warm-up only: they cost two clock reads per
 	 * program run, and flipping the kernel's static key patches code (done here, before the threads start, and again
 	 * mid-warm-up, with the second half to settle), so the measured intervals run with stats off */
@@ -106,8 +129,7 @@ void bench_run(const struct bench_env *env, const struct bench_phase *ph)
 	if (ph->stop) ph->stop();
 	for (int i = 0; i < ph->producers; i++) pthread_join(prod[i], NULL);
 	if (ph->drain) ph->drain();
-	bench_consumers_stop = 1;
-	for (int i = 0; i < ph->consumers; i++) pthread_join(cons[i], NULL);
+	stop_consumers(cons, ph->consumers);
 }
 
 double bench_baseline_rate(const char *const *names, const bool *ran, int nv, const double *rates, int samples)

@@ -8,6 +8,7 @@
 #ifndef LAB_BENCH_H
 #define LAB_BENCH_H
 #include <stdbool.h>
+#include "../common.h"
 
 #define BENCH_MAX_THREADS 64
 #define BENCH_MAX_COUNTERS 8
@@ -55,8 +56,19 @@ struct bench_phase {
 
 extern volatile int bench_producers_stop, bench_consumers_stop;
 
+/* Consumers wait in their poll without a timeout, as the kernel bench's do: a timeout arms an hrtimer and reads the
+ * clock on every sleep, and under TCG the guest's clocksource is usually the HPET (the kernel marks the TSC
+ * unstable), where each clock read is an emulated device access. bench_run() ends the wait with a signal when it
+ * stops the consumers, so a poll may also return -EINTR. */
+#define BENCH_POLL_FOREVER (-1)
+
+/* Counts as the kernel bench counts its producers' calls and its consumers' records: one atomic add each (a `lock
+ * add`, dearer than a plain increment under TCG, so the loops cost what the bench's cost). */
+static inline void bench_count(struct padded_counter *c) { __atomic_fetch_add(&c->v, 1, __ATOMIC_RELAXED); }
+
 /* Per-thread call counters for the producer loops (index = producer idx; a back-to-back consumer uses its own). */
-void bench_count_call(long slot);
+extern struct padded_counter bench_call_counts[BENCH_MAX_THREADS + 1];
+static inline void bench_count_call(long slot) { bench_count(&bench_call_counts[slot < BENCH_MAX_THREADS ? slot : BENCH_MAX_THREADS]); }
 unsigned long long bench_calls(void);
 void bench_reset_calls(void);
 
