@@ -174,12 +174,14 @@ static void copy_file(const char *from, const char *to)
 {
 	char buf[65536];
 	int in = open(from, O_RDONLY), out = in < 0 ? -1 : open(to, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	ssize_t n;
+	ssize_t n = 0;
 
 	while (out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, n) != n)
+		if (write(out, buf, n) != n) {
+			n = -1;
 			break;
-	if (in < 0 || out < 0)
+		}
+	if (in < 0 || out < 0 || n < 0)
 		say("lab-init: cannot copy %s to %s: %s", from, to, strerror(errno));
 	if (in >= 0)
 		close(in);
@@ -307,6 +309,7 @@ static __attribute__((noreturn)) void enter_and_exec(const char *cwd, char **arg
 		dprintf(2, "lab-init: cannot change to %s: %s\n", cwd, strerror(errno));
 		_exit(2);
 	}
+	setenv("PWD", cwd, 1); /* as the shell's cd did */
 	execvp(argv[0], argv);
 	dprintf(2, "%s: %s\n", argv[0], strerror(errno));
 	_exit(errno == ENOENT ? 127 : 126);
@@ -324,10 +327,23 @@ static int wait_for(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* virtio_console names its ports from a work item after the device is probed: look again for up to 2 s */
+static char *port_waiting(const char *name)
+{
+	for (int i = 0; i < 200; i++) {
+		char *p = port(name);
+
+		if (p)
+			return p;
+		usleep(10000);
+	}
+	return NULL;
+}
+
 static int run_command(const char *cwd)
 {
 	char **argv = exec_argv();
-	char *out = port("lab.stdout"), *err = port("lab.stderr"), *status = port("lab.status");
+	char *out = port_waiting("lab.stdout"), *err = port_waiting("lab.stderr"), *status = port_waiting("lab.status");
 	char line[16];
 	int code, fd;
 	pid_t pid;
@@ -337,7 +353,8 @@ static int run_command(const char *cwd)
 	mark("exec");
 	pid = fork();
 	if (pid == 0) {
-		int in = open("/dev/null", O_RDONLY), o = open(out, O_WRONLY), e = open(err, O_WRONLY);
+		/* O_CLOEXEC: the command gets these as 0, 1 and 2 only (dup2 clears the flag there) */
+		int in = open("/dev/null", O_RDONLY | O_CLOEXEC), o = open(out, O_WRONLY | O_CLOEXEC), e = open(err, O_WRONLY | O_CLOEXEC);
 
 		if (in < 0 || o < 0 || e < 0)
 			_exit(126);
@@ -379,7 +396,8 @@ int main(void)
 	/* accelerator probe boot: reaching this line is all the host wants to know */
 	cmdline = slurp("/proc/cmdline");
 	snprintf(cmd, sizeof(cmd), " %s ", cmdline ? cmdline : "");
-	cmd[strcspn(cmd, "\n")] = ' ';
+	for (char *nl = strchr(cmd, '\n'); nl; nl = strchr(nl, '\n'))
+		*nl = ' ';
 	if (strstr(cmd, " lab.probe=1 ")) {
 		say("lab-init: probe ok");
 		power_off();

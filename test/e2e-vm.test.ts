@@ -43,6 +43,10 @@ test.serial('a run from that checkout: the agent exits, the guest powers off by 
   t.true(m.timings.phases['shutdown_6.1'] >= 0);
   t.false((m.warnings as string[]).some((w) => /did not power off/.test(w)), m.warnings.join('\n'));
   t.true(readCsv(join(r.lastLine, 'results.csv')).length > 0);
+  // under TCG the guest keeps the TSC (tsc=reliable), and its clock agreed with the host's over the boot
+  if (m.accel.accel === 'tcg') t.is(m.kernels[0].clocksource, 'tsc');
+  else t.truthy(m.kernels[0].clocksource);
+  t.false((m.warnings as string[]).some((w) => /the guest's clock ran at/.test(w)), m.warnings.join('\n'));
 });
 
 test.serial('Ctrl-C after the first measured run writes results, summary, report and a manifest that says so (exit 130)', async (t) => {

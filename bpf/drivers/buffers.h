@@ -38,6 +38,12 @@ static inline void buf_trigger_batch(long slot)
 }
 
 /* the consumer side of back-to-back: the next batch, while the phase runs */
+/* How long a consumer's poll may wait (ms). Parallel: forever, as the kernel bench's (bench_run stops it with a
+ * signal). Back-to-back: 100, because the consumer itself triggers the next batch after each poll, and a batch that
+ * requests no wakeup (sampled wakeups with a batch below the threshold, or the output API, whose flags are chosen
+ * before the record is added) would leave it asleep for good; in steady state its poll finds data and never waits. */
+#define BUF_POLL_MS (buf_back_to_back ? 100 : BENCH_POLL_FOREVER)
+
 static inline void buf_consumer_trigger(void)
 {
 	if (buf_back_to_back && !bench_producers_stop) buf_trigger_batch(BENCH_MAX_THREADS);

@@ -33,7 +33,7 @@ static enum bpf_perf_event_ret on_event(void *ctx, int cpu, struct perf_event_he
 static void *consumer(long idx)
 {
 	while (!bench_consumers_stop) {
-		perf_buffer__poll(pb, BENCH_POLL_FOREVER);
+		perf_buffer__poll(pb, BUF_POLL_MS);
 		buf_consumer_trigger();
 	}
 	perf_buffer__consume(pb);

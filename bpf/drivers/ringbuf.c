@@ -32,7 +32,7 @@ static struct ring_buffer *rb_libbpf;
 static void *consumer_libbpf(long idx)
 {
 	while (!bench_consumers_stop) {
-		ring_buffer__poll(rb_libbpf, BENCH_POLL_FOREVER);
+		ring_buffer__poll(rb_libbpf, BUF_POLL_MS);
 		buf_consumer_trigger();
 	}
 	ring_buffer__consume(rb_libbpf);
@@ -90,7 +90,7 @@ static void *consumer_custom(long idx)
 	struct epoll_event ev;
 	while (!bench_consumers_stop) {
 		buf_consumer_trigger();
-		if (epoll_wait(crb.epoll_fd, &ev, 1, BENCH_POLL_FOREVER) > 0) custom_drain();
+		if (epoll_wait(crb.epoll_fd, &ev, 1, BUF_POLL_MS) > 0) custom_drain();
 	}
 	custom_drain();
 	return NULL;

@@ -5,7 +5,8 @@ import { loadCatalog, type KernelEntry } from './catalog.js';
 import { ensurePackages, exists } from './packages.js';
 import { extractVmlinux } from './kernel-image.js';
 import { extractIkconfig, parseKernelConfig } from './kconfig.js';
-import { sha256, sha256File } from '../host/hash.js';
+import { sha256, sha256FileMemo } from '../host/hash.js';
+import { cachePath } from '../host/paths.js';
 import { builtKernel } from './build.js';
 import { tarballKernel } from './kernel-org.js';
 import { pathKernel } from './local.js';
@@ -83,7 +84,7 @@ export async function finishArtifacts(a: { entry: KernelEntry; key: string; dir:
   }
   const pvh = config ? parseKernelConfig(await readFile(config, 'utf8')).get('CONFIG_PVH') === 'y' : false;
   const modulesDir = a.modulesDir && (await exists(a.modulesDir)) ? a.modulesDir : undefined;
-  return { entry: a.entry, key: a.key, vmlinuz: a.vmlinuz, vmlinux, config, modulesDir, pvh, imageSha256: await sha256File(a.vmlinuz), source: a.source };
+  return { entry: a.entry, key: a.key, vmlinuz: a.vmlinuz, vmlinux, config, modulesDir, pvh, imageSha256: await sha256FileMemo(a.vmlinuz, cachePath('kernel-image-digests.json')), source: a.source };
 }
 
 export async function kernelConfig(k: KernelArtifacts): Promise<Map<string, string> | undefined> {

@@ -2,6 +2,7 @@ import { parseParams, type ResultRow, type SummaryRow } from './csv.js';
 import { summarize } from './stats.js';
 import type { Reference } from '../../scenarios/define.js';
 import type { FidelityMatch } from '../../scenarios/kernel-bench.js';
+import { versionAtLeast } from '../kernels/catalog.js';
 
 /** How far the lab's harness may sit from the kernel's bench on the same VM and still count as agreeing. */
 export const FIDELITY_TOLERANCE = 0.1;
@@ -83,11 +84,17 @@ export function fidelityRows(summary: SummaryRow[], matches: FidelityMatch[], be
       out.push({
         kernel, label: m.label, lab, bench, ratio, published: other ? undefined : ref && { value: ref.value, source: ref.source },
         ...(roundRatios.length >= 2 ? { roundRatios } : {}),
-        verdict: verdict(m, lab, bench, ratio, Boolean(other), skipped, roundRatios),
+        verdict: verdict(withKernelCaveat(m, (l ?? b)?.kernel_release), lab, bench, ratio, Boolean(other), skipped, roundRatios),
       });
     }
   }
   return out;
+}
+
+/** The match with its version-dependent caveat applied for this kernel release. */
+function withKernelCaveat(m: FidelityMatch, release: string | undefined): FidelityMatch {
+  if (m.caveat || !m.caveatSince || !release || !versionAtLeast(release, m.caveatSince.since)) return m;
+  return { ...m, caveat: m.caveatSince.why };
 }
 
 /** Per round (`--rounds`), the lab row's median over the bench row's median; rounds missing either side are left out. */

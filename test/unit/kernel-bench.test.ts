@@ -135,6 +135,17 @@ test('fidelity: rows pair bench and lab by declared params; verdicts within ±10
   t.deepEqual(fidelityRows(summary.filter((r) => r.scenario !== 'kernel-bench'), fidelityMatches, kernelBench.references), []);
 });
 
+test('fidelity: a caveat that holds from a kernel version on applies to that kernel only (trig-base counting since 6.10)', (t) => {
+  const on = (kernel: string, release: string, bench: number, lab: number) => [
+    { ...row('kernel-bench', 'trig-base', 'calls_per_s', 'bench=trig-base', bench), kernel, kernel_release: release },
+    { ...row('kprobe-overhead', 'baseline', 'syscalls_per_s', 'producers=1', lab), kernel, kernel_release: release },
+  ];
+  const rows = fidelityRows([...on('6.1', '6.1.0-56-cloud-amd64', 2.0e6, 2.5e6), ...on('7.3', '7.3.4+deb13-cloud-amd64', 2.0e6, 2.5e6)], fidelityMatches, kernelBench.references);
+  const of = (k: string) => rows.find((r) => r.kernel === k && r.label === 'trig-base')!.verdict;
+  t.regex(of('6.1'), /^differs: lab harness faster/);
+  t.regex(of('7.3'), /^differs: bench's trig-syscall-count counts each call in a per-thread slot/);
+});
+
 test('kernel-bench run: a trigger bench that lost the consumer-pinning race runs again; other failures do not', async (t) => {
   const samples: Sample[] = [];
   const logs: string[] = [];
