@@ -44,7 +44,8 @@ test.serial('a run from that checkout: the agent exits, the guest powers off by 
   t.false((m.warnings as string[]).some((w) => /did not power off/.test(w)), m.warnings.join('\n'));
   t.true(readCsv(join(r.lastLine, 'results.csv')).length > 0);
   // under TCG the guest keeps the TSC (tsc=reliable), and its clock agreed with the host's over the boot
-  if (m.accel.accel === 'tcg') t.is(m.kernels[0].clocksource, 'tsc');
+  // (tsc-early until the kernel's refined calibration, about a second after the device initcalls)
+  if (m.accel.accel === 'tcg') t.regex(m.kernels[0].clocksource, /^tsc(-early)?$/);
   else t.truthy(m.kernels[0].clocksource);
   t.false((m.warnings as string[]).some((w) => /the guest's clock ran at/.test(w)), m.warnings.join('\n'));
 });
