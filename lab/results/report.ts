@@ -76,7 +76,7 @@ export function renderMarkdown(m: Manifest, summary: SummaryRow[], outcomes: Run
     k.line, k.unameR ?? '(did not boot)', k.packages.map((p) => `${p.name} ${p.version} (${p.sha256.slice(0, 12)}…)`).join('<br>'),
     k.bootMs !== undefined ? `${(k.bootMs / 1000).toFixed(2)} s` : '', k.clocksource ?? '',
   ])), '');
-  if (m.accel.accel === 'tcg' && m.kernels.some((k) => k.clocksource && k.clocksource !== 'tsc')) {
+  if (m.accel.accel === 'tcg' && m.kernels.some((k) => k.clocksource && !k.clocksource.startsWith('tsc'))) {
     out.push('The guest clocksource is not the TSC (under TCG the kernel finds the vCPUs\' TSCs unsynchronized): every clock read ' +
       '(clock_gettime, bpf_ktime_get_ns, arming a timer) is an emulated device access, so mechanisms that read the clock per ' +
       'event cost relatively more here than on hardware.', '');
