@@ -108,3 +108,15 @@ test('the kernel-change chart: one bar per significant change, settings told apa
   t.is(kernelChangeChart(kernelSteps(['a'], { summary, samples })), undefined, 'one kernel: no chart');
   t.true(kernelChangeLines(['a', 'b'], { summary, samples }, chart).includes(`![${chart.title}](charts/kernel-changes.svg)`));
 });
+
+test('the kernel table names each boot\'s clocksource; a TCG boot off the TSC says what that costs', async (t) => {
+  const { renderMarkdown } = await import('../../lab/results/report.js');
+  const i = await loadRunForReport(example, scenarioById);
+  const withClock = (cs: string) => ({ ...i.manifest, kernels: i.manifest.kernels.map((k) => ({ ...k, clocksource: cs })) });
+  const onTsc = renderMarkdown(withClock('tsc'), i.summary, i.outcomes, i.scenarios);
+  t.regex(onTsc, /\| boot → agent ready \| clocksource \|/);
+  t.regex(onTsc, /\| tsc \|/);
+  t.notRegex(onTsc, /clocksource is not the TSC/);
+  t.notRegex(renderMarkdown(withClock('tsc-early'), i.summary, i.outcomes, i.scenarios), /clocksource is not the TSC/);
+  t.regex(renderMarkdown(withClock('hpet'), i.summary, i.outcomes, i.scenarios), /The guest clocksource is not the TSC .* every clock read/);
+});
