@@ -100,7 +100,7 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
     git: await gitCommit(repoRoot),
     host: { cpuModel: hostCpus()[0]?.model ?? 'unknown', qemu: await qemuVersion(), virtiofsd: '', node: process.version, user: userInfo().username },
     accel: { accel: 'tcg', reason: 'not decided yet', cached: false },
-    vm: { cpus: o.cpus, memoryMb: o.memoryMb, kernelCmdline: kernelCommandLine({}) },
+    vm: { cpus: o.cpus, memoryMb: o.memoryMb, kernelCmdline: '' },
     toolchain: { clang: '', bpftool: '', libbpf: '', cc: '' },
     build: { key: '', btfFrom: '', objects: {} },
     kernels: kernels.map((k) => ({ line: k.line, release: k.release, packages: k.packages, image: '' })),
@@ -165,6 +165,7 @@ export async function runLab(o: RunOptions): Promise<RunResult> {
         if (!verdict) {
           verdict = plan.accel;
           manifest.accel = plan.tcg ? { ...verdict, reason: `${verdict.reason}; ${plan.tcg.reason}` } : verdict;
+          manifest.vm.kernelCmdline = kernelCommandLine(verdict.accel);
           if (verdict.accel === 'tcg') ev.warn('TCG: absolute numbers are not comparable to bare metal; compare ratios within the run.');
           if (plan.tcg?.mode === 'single') ev.warn(`${plan.tcg.reason} (docs/tcg-text-patching.md): the vCPUs took turns on one host thread`);
         }

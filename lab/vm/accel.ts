@@ -42,7 +42,7 @@ export async function chooseAccel(choice: AccelChoice, probeKernel: string, prob
 }
 
 export function probeBoot(kernel: string, initrd: string): Promise<{ ok: boolean; ms: number; why: string }> {
-  const args = qemuArgs({ accel: 'kvm', cpus: 1, memoryMb: 256, kernel, initrd, append: kernelCommandLine({ 'lab.probe': '1' }) });
+  const args = qemuArgs({ accel: 'kvm', cpus: 1, memoryMb: 256, kernel, initrd, append: kernelCommandLine('kvm', { 'lab.probe': '1' }) });
   const t0 = Date.now();
   return new Promise((resolve) => {
     const child = track(spawn(PDEATHSIG[0], [...PDEATHSIG.slice(1), 'qemu-system-x86_64', ...args], { stdio: ['pipe', 'pipe', 'pipe'] }));

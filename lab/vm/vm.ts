@@ -110,7 +110,7 @@ export class Vm {
       await new Promise<void>((resolve, reject) => server.listen(guest.agentSocket, resolve).once('error', reject));
     }
     const args = qemuArgs({
-      accel: o.accel, tcgThread: o.tcgThread, bios: o.bios, cpus: o.cpus, memoryMb: o.memoryMb, kernel: o.kernelImage, initrd, append: kernelCommandLine(o.accel === 'tcg' ? TCG_CLOCK : {}),
+      accel: o.accel, tcgThread: o.tcgThread, bios: o.bios, cpus: o.cpus, memoryMb: o.memoryMb, kernel: o.kernelImage, initrd, append: kernelCommandLine(o.accel),
       fsSocket, hubNics: o.hubNics, ...guest,
     });
     const qemu = track(spawn(PDEATHSIG[0], [...PDEATHSIG.slice(1), 'qemu-system-x86_64', ...args], { stdio: ['pipe', 'pipe', 'pipe'] }));
@@ -284,16 +284,6 @@ export class Vm {
 
   get alive(): boolean { return !this.exited; }
 }
-
-/**
- * Under TCG the kernel finds the vCPUs' TSCs unsynchronized and falls back to the HPET, where every clock read is an
- * emulated device access: clock_gettime took 1.9 us in a 6.1 guest here, against 0.1 us on the TSC (and a getpgid()
- * 0.7 us), so any mechanism that reads the clock or arms a timer per event was measured mostly as HPET emulation, and
- * a boot that kept the TSC ran differently from one that did not. The TSC under TCG is the host's, so it is kept;
- * a calibration gone wrong on a loaded host would make every rate wrong, which the run checks against the host's
- * clock at shutdown (clock-check.ts).
- */
-const TCG_CLOCK = { tsc: 'reliable' };
 
 const CRASH_LINE = /Kernel panic|BUG:|Oops|general protection fault|kernel BUG at|Unable to handle/;
 

@@ -100,7 +100,7 @@ test('apt: mirrors come from the system sources in both formats', (t) => {
 });
 
 test('qemu and virtiofsd command lines: TCG/KVM, shared memory for vhost-user, read-only share, no host network', (t) => {
-  const a = qemuArgs({ accel: 'tcg', cpus: 2, memoryMb: 2048, kernel: 'k', initrd: 'i', append: kernelCommandLine({ 'lab.x': '1' }), fsSocket: 'f', agentSocket: 'a' });
+  const a = qemuArgs({ accel: 'tcg', cpus: 2, memoryMb: 2048, kernel: 'k', initrd: 'i', append: kernelCommandLine('tcg', { 'lab.x': '1' }), fsSocket: 'f', agentSocket: 'a' });
   t.true(a.includes('tcg,thread=multi'));
   t.true(a.includes('memory-backend-memfd,id=mem,size=2048M,share=on'));
   t.true(a.includes('virtserialport,chardev=agent,name=lab.agent'));

@@ -9,16 +9,15 @@
 
 volatile int bench_producers_stop, bench_consumers_stop;
 struct padded_counter bench_call_counts[BENCH_MAX_THREADS + 1];
-#define calls bench_call_counts
 
 unsigned long long bench_calls(void)
 {
 	unsigned long long s = 0;
-	for (int i = 0; i <= BENCH_MAX_THREADS; i++) s += calls[i].v;
+	for (int i = 0; i <= BENCH_MAX_THREADS; i++) s += bench_call_counts[i].v;
 	return s;
 }
 
-void bench_reset_calls(void) { memset(calls, 0, sizeof(calls)); }
+void bench_reset_calls(void) { memset(bench_call_counts, 0, sizeof(bench_call_counts)); }
 
 void bench_env_from_opts(struct bench_env *env)
 {
