@@ -3,6 +3,7 @@ import { parseCommand, wantsContainer, USAGE } from './args.js';
 import { UsageError, LabError, errorMessage } from './errors.js';
 import { loadCatalog } from './kernels/catalog.js';
 import { killAll } from './vm/children.js';
+import { pathWithSbin } from './host/spawn.js';
 import { join } from 'node:path';
 // each command imports only what it uses: the report renderer alone takes ~1 s to load on a busy host, and
 // `exec` needs none of it
@@ -85,6 +86,7 @@ async function eventConsumers(c: { json: boolean; verbose: boolean }) {
   return [progressDisplay({ verbose: c.verbose }), ...(c.json ? [jsonLines({ verbose: c.verbose })] : [])];
 }
 
+process.env.PATH = pathWithSbin(process.env.PATH);
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e) => {

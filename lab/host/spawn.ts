@@ -28,8 +28,17 @@ export async function runChecked(cmd: string, args: string[], opts: SpawnOptions
   return r;
 }
 
+/** Debian puts bpftool, setpriv and ip in sbin, which an ordinary user's login PATH leaves out. */
+export const SBIN_DIRS = ['/usr/sbin', '/sbin'];
+
+/** PATH with the sbin directories appended where missing: every tool the lab spawns (and make) then finds them. */
+export function pathWithSbin(path: string | undefined): string {
+  const dirs = (path ?? '').split(':').filter(Boolean);
+  return [...dirs, ...SBIN_DIRS.filter((d) => !dirs.includes(d))].join(':');
+}
+
 export async function which(cmd: string): Promise<string | undefined> {
-  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin']);
+  const dirs = pathWithSbin(process.env.PATH).split(':');
   const { access, constants } = await import('node:fs/promises');
   for (const d of dirs) {
     if (!d) continue;

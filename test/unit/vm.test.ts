@@ -1,5 +1,6 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
+import { pathWithSbin } from '../../lab/host/spawn.js';
 import { mkdtempSync, writeFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,4 +109,10 @@ test('sha256FileMemo: the remembered digest follows the file (a rewrite gives th
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('PATH gets the sbin directories an ordinary user\'s login PATH lacks (bpftool is in /usr/sbin on Debian), once', (t) => {
+  t.is(pathWithSbin('/usr/local/bin:/usr/bin:/bin'), '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin');
+  t.is(pathWithSbin('/usr/sbin:/usr/bin:/sbin'), '/usr/sbin:/usr/bin:/sbin');
+  t.is(pathWithSbin(undefined), '/usr/sbin:/sbin');
 });
